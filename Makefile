@@ -1,0 +1,41 @@
+# make check  - install into .venv, render every overlay, run policycheck
+# make test   - install the test tools too, run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OVERLAYS := $(sort $(dir $(wildcard overlays/*/kustomization.yaml)))
+
+.PHONY: all install check render test lint clean
+
+all: check
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+## Render every overlay into build/<name>.yaml (what kubectl apply -k would send).
+render: install
+	@mkdir -p build
+	@for o in $(OVERLAYS); do \
+	  name=$$(basename $$o); \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" kubectl kustomize $$o > build/$$name.yaml || exit 2; \
+	  echo "rendered $$o -> build/$$name.yaml"; \
+	done
+
+check: render
+	$(PY) -m policycheck overlays
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check policycheck tests
+
+clean:
+	rm -rf build $(VENV) .pytest_cache .ruff_cache

