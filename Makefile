@@ -31,7 +31,7 @@ render: install
 check: render
 	$(PY) -m policycheck overlays
 
-test: install
+test: install lint
 	$(PY) -m pytest
 
 lint: install
