@@ -1,65 +1,152 @@
-"""Command line: python -m policycheck [PATH ...]."""
+"""Command line.
+
+    policycheck [PATH ...] [options]     check overlays (default: every overlay under overlays/)
+    policycheck rules [--format markdown]
+    policycheck explain RULE
+
+Exit codes: 0 no failing finding, 1 failing findings, 2 usage/config/render/tool error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from policycheck import __version__, pss, schema
-from policycheck.k8s import pod_template
-from policycheck.model import PolicycheckError
+from policycheck import __version__, config, engine, schema
+from policycheck.model import PolicycheckError, Severity
 from policycheck.render import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, find_kustomize, find_overlays, render
+from policycheck.report import OverlayResult, Report
+from policycheck.report import json as json_report
+from policycheck.report import text as text_report
+from policycheck.rules import REGISTRY, get
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="policycheck", description="Render Kustomize overlays and block unsafe manifests."
-    )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="overlay, or directory searched for overlays")
-    parser.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS")
-    parser.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB")
-    parser.add_argument("--kube-version", default=schema.DEFAULT_KUBE_VERSION, metavar="X.Y")
-    parser.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
-    parser.add_argument("--version", action="version", version=f"policycheck {__version__}")
-    return parser
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise PolicycheckError(f"usage: {message} (see --help)")
+
+
+def check_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="policycheck", description="Render Kustomize overlays and block unsafe manifests. "
+                "Subcommands: `policycheck rules`, `policycheck explain RULE`.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="overlay, or directory searched for overlays "
+                   "(default: overlays)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--config", metavar="FILE", help="policycheck.yaml (default: ./policycheck.yaml, "
+                   "else [tool.policycheck] in ./pyproject.toml)")
+    p.add_argument("--profile", metavar="NAME", help="profile for every overlay (default: chosen by path)")
+    p.add_argument("--kube-version", metavar="X.Y", help=f"target Kubernetes (default {schema.DEFAULT_KUBE_VERSION})")
+    p.add_argument("--fail-on", choices=("error", "warning"), default="error")
+    p.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary to render with")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"limit of each render (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
+                   help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
+    p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
+    p.add_argument("-v", "--verbose", action="store_true", help="say which kustomize rendered")
+    p.add_argument("--version", action="version", version=f"policycheck {__version__}")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _check(args)
+        if argv[:1] == ["rules"]:
+            return _rules(argv[1:])
+        if argv[:1] == ["explain"]:
+            return _explain(argv[1:])
+        return _check(check_parser().parse_args(argv))
     except PolicycheckError as exc:
         print(f"policycheck: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("policycheck: interrupted", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return 2
+
+
+def _rules(argv: list[str]) -> int:
+    p = _Parser(prog="policycheck rules", description="List the rule catalog.")
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    args = p.parse_args(argv)
+    if args.format == "markdown":
+        sys.stdout.write(rules_markdown())
+        return 0
+    width = max(map(len, REGISTRY))
+    for rule in REGISTRY.values():
+        print(f"{rule.id:{width}}  {rule.level.value:7}  {rule.summary}")
+    return 0
+
+
+def rules_markdown() -> str:
+    out = ["# policycheck rules", "",
+           "Generated by `policycheck rules --format markdown`; do not edit (make docs).", "",
+           "| rule | default level | checks |", "|---|---|---|"]
+    out += [f"| [`{r.id}`](#{r.id}) | {r.level.value} | {r.summary} |" for r in REGISTRY.values()]
+    for rule in REGISTRY.values():
+        out += ["", f"## {rule.id}", "", f"Default level: **{rule.level.value}**."]
+        if rule.options:
+            opts = ", ".join(f"`{k}` (default `{v!r}`)" for k, v in rule.options.items())
+            out += ["", f"Options: {opts}."]
+        out += ["", rule.doc.replace("\n## ", "\n### ").replace("## ", "### ", 1) if rule.doc.startswith("## ")
+                else rule.doc]
+    return "\n".join(out) + "\n"
+
+
+def _explain(argv: list[str]) -> int:
+    p = _Parser(prog="policycheck explain", description="Print one rule's documentation.")
+    p.add_argument("rule")
+    rule = get(p.parse_args(argv).rule)
+    print(f"{rule.id} ({rule.level.value}): {rule.summary}\n")
+    print(rule.doc)
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    overlays = find_overlays(args.paths or ["overlays"])
-    kustomize = find_kustomize(args.kustomize)
-    with ThreadPoolExecutor(max_workers=min(8, len(overlays))) as pool:
-        rendered = list(
-            pool.map(
-                lambda o: render(o, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
-                                 allow_remote=args.allow_remote),
-                overlays,
-            )
+    cfg = config.load(args.config)
+    kube_version = args.kube_version or cfg.kube_version or schema.DEFAULT_KUBE_VERSION
+    if kube_version not in schema.supported_versions():
+        raise PolicycheckError(
+            f"unsupported --kube-version {kube_version} (have {', '.join(schema.supported_versions())})"
         )
-    problems = 0
-    for result in rendered:
-        for obj in result.objects:
-            errors = schema.validate(obj.doc, args.kube_version) or []
-            for err in errors:
-                problems += 1
-                print(f"{obj.origin}: schema: {obj.ref()}: {err.field}: {err.message}")
-            pod = pod_template(obj)
-            if pod is not None:
-                for v in pss.restricted(pod):
-                    problems += 1
-                    print(f"{obj.origin}: pod-security: {obj.ref()}: {v.field}: {v.message}")
-        print(f"{result.overlay}: {len(result.objects)} objects", file=sys.stderr)
-    return 1 if problems else 0
+    if args.timeout <= 0 or args.memory_limit < 64:
+        raise PolicycheckError("usage: --timeout must be positive and --memory-limit at least 64 MiB")
+    overlays = find_overlays(args.paths or ["overlays"])
+    profiles = {o: cfg.profile_for(o.as_posix(), args.profile) for o in overlays}
+    kustomize = find_kustomize(args.kustomize)
+    if args.verbose:
+        print(f"policycheck {__version__}: rendering with {kustomize.description}", file=sys.stderr)
+
+    def one(overlay: Path):
+        rendered = render(overlay, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
+                          allow_remote=args.allow_remote)
+        return rendered, engine.run(rendered, profiles[overlay], kube_version)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(overlays)))) as pool:
+        results = list(pool.map(one, overlays))
+    report = Report(
+        tool={"name": "policycheck", "version": __version__, "kustomize": kustomize.description,
+              "kube_version": kube_version},
+        overlays=[OverlayResult(r.overlay, profiles[o].name, len(r.objects)) for o, (r, _) in zip(overlays, results, strict=True)],
+        findings=[f for _, findings in results for f in findings],
+    )
+    if args.format == "json":
+        text = json_report.render(report)
+    else:
+        stream_is_tty = args.output is None and sys.stdout.isatty()
+        text = text_report.render(report, color=stream_is_tty and "NO_COLOR" not in os.environ)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise PolicycheckError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    return 1 if engine.failing(report.findings, Severity(args.fail_on)) else 0

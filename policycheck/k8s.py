@@ -3,6 +3,7 @@ effective security context."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -130,3 +131,36 @@ def selector_matches(selector: dict[str, Any] | None, labels: dict[str, str]) ->
         if op == "DoesNotExist" and key in labels:
             return False
     return True
+
+
+_SUFFIX = {
+    "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+    "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60,
+}
+_QUANTITY = re.compile(r"([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)")
+
+
+def parse_quantity(value: Any) -> float | None:
+    """A Kubernetes resource quantity ("500m", "1Gi", 2) as a number; None if invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = _QUANTITY.fullmatch(str(value).strip())
+    if not match or match.group(2) not in _SUFFIX:
+        return None
+    try:
+        return float(match.group(1)) * _SUFFIX[match.group(2)]
+    except ValueError:
+        return None
+
+
+def pods_selected_by(selector: dict[str, Any] | None, pods: list[PodTemplate], namespace: str | None
+                     ) -> list[PodTemplate]:
+    """Pod templates whose labels a Service-style selector (plain map) matches."""
+    if not selector:
+        return []
+    return [
+        p for p in pods
+        if p.obj.namespace == namespace and all(p.labels.get(k) == v for k, v in selector.items())
+    ]

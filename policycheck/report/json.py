@@ -1,0 +1,40 @@
+"""The JSON report (version 1): a contract read by CI tooling and tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policycheck.model import Finding
+from policycheck.report import Report
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": f.severity.value,
+        "overlay": f.obj.overlay,
+        "kind": f.obj.kind,
+        "namespace": f.obj.namespace,
+        "name": f.obj.name,
+        "container": f.container,
+        "field": f.field,
+        "message": f.message,
+        "source": f.source.as_dict() if f.source else None,
+        "engine": f.engine,
+        "exempted": f.exempted,
+        "exemption": f.exemption,
+    }
+
+
+def render(report: Report) -> str:
+    data = {
+        "version": 1,
+        "tool": report.tool,
+        "overlays": [{"path": o.path, "profile": o.profile, "objects": o.objects} for o in report.overlays],
+        "findings": [finding_dict(f) for f in sorted(report.findings, key=Finding.sort_key)],
+        "summary": report.summary(),
+    }
+    if report.notes:
+        data["notes"] = report.notes
+    return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,66 @@
+"""The rule catalog: every rule, explicitly listed. Ids are stable."""
+
+from __future__ import annotations
+
+from policycheck.model import PolicycheckError
+from policycheck.rules import (
+    capabilities,
+    config_reference,
+    deprecated_api,
+    exemption_reason,
+    host_namespaces,
+    host_path,
+    hpa_target,
+    image_digest,
+    image_tag_consistency,
+    image_tag_pinned,
+    ingress_backend,
+    ingress_tls,
+    liveness_probe,
+    min_replicas,
+    namespace_pod_security,
+    network_policy_coverage,
+    pdb_coverage,
+    privilege_escalation,
+    privileged_container,
+    probe_port,
+    read_only_root_fs,
+    readiness_probe,
+    resource_limits,
+    resource_requests,
+    run_as_non_root,
+    schema,
+    seccomp_profile,
+    secret_in_configmap,
+    secret_in_env,
+    service_account_token,
+    service_selector,
+    service_target_port,
+)
+from policycheck.rules.base import Problem, Rule
+
+_MODULES = (
+    run_as_non_root, privilege_escalation, privileged_container, capabilities, seccomp_profile,
+    read_only_root_fs, host_namespaces, host_path, service_account_token, image_tag_pinned, image_digest,
+    image_tag_consistency, resource_requests, resource_limits, liveness_probe, readiness_probe, probe_port,
+    service_selector, service_target_port, ingress_backend, hpa_target, config_reference, pdb_coverage,
+    network_policy_coverage, min_replicas, ingress_tls, secret_in_configmap, secret_in_env,
+    namespace_pod_security, deprecated_api, schema, exemption_reason,
+)
+
+REGISTRY: dict[str, Rule] = {}
+for _module in _MODULES:
+    _rule = Rule.from_module(_module)
+    if _rule.id in REGISTRY:  # pragma: no cover - a programming error
+        raise RuntimeError(f"duplicate rule id {_rule.id}")
+    REGISTRY[_rule.id] = _rule
+
+
+def get(rule_id: str) -> Rule:
+    try:
+        return REGISTRY[rule_id]
+    except KeyError:
+        raise PolicycheckError(f"unknown rule: {rule_id}") from None
+
+
+__all__ = ["REGISTRY", "Problem", "Rule", "get"]

@@ -1,0 +1,48 @@
+"""
+## What it does
+Checks that every container drops `ALL` capabilities and adds back none but
+those in the `allowed` option (default: `NET_BIND_SERVICE`).
+
+## Why is this bad?
+The runtime's default capability set includes `NET_RAW`, `CHOWN`, `SETUID`
+and more; each is a step towards escaping the container.
+
+## Example
+```yaml
+securityContext:
+  capabilities:
+    add: ["SYS_ADMIN"]
+```
+
+## Use instead
+```yaml
+securityContext:
+  capabilities:
+    drop: ["ALL"]
+```
+
+## References
+Pod Security Standards, restricted profile: "Capabilities".
+"""
+
+from policycheck.k8s import security_context
+from policycheck.rules.base import Problem
+
+ID = "capabilities"
+LEVEL = "error"
+SUMMARY = "capabilities drop ALL and add only allowed ones (NET_BIND_SERVICE)"
+OPTIONS = {"allowed": ["NET_BIND_SERVICE"]}
+
+
+def check(ctx, options):
+    allowed = set(options["allowed"])
+    for c in ctx.containers():
+        caps = security_context(c).get("capabilities")
+        caps = caps if isinstance(caps, dict) else {}
+        if "ALL" not in (caps.get("drop") or []):
+            yield Problem(c.pod.obj, f"container {c.name} does not drop ALL capabilities",
+                          f"{c.path}.securityContext.capabilities.drop", c.name)
+        for index, cap in enumerate(caps.get("add") or []):
+            if cap not in allowed:
+                yield Problem(c.pod.obj, f"container {c.name} adds capability {cap}",
+                              f"{c.path}.securityContext.capabilities.add[{index}]", c.name)

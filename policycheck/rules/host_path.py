@@ -1,0 +1,35 @@
+"""
+## What it does
+Checks that no pod mounts a `hostPath` volume.
+
+## Why is this bad?
+A hostPath volume exposes the node's filesystem; writable, it is a direct way
+to take over the node.
+
+## Example
+```yaml
+volumes:
+  - name: docker
+    hostPath: {path: /var/run/docker.sock}
+```
+
+## Use instead
+An `emptyDir`, a `persistentVolumeClaim`, or a projected ConfigMap/Secret.
+
+## References
+Pod Security Standards, baseline profile: "HostPath Volumes".
+"""
+
+from policycheck.rules.base import Problem
+
+ID = "host-path"
+LEVEL = "error"
+SUMMARY = "no hostPath volumes"
+
+
+def check(ctx, options):
+    for pod in ctx.pods:
+        for index, volume in enumerate(pod.spec.get("volumes") or []):
+            if isinstance(volume, dict) and "hostPath" in volume:
+                yield Problem(pod.obj, f"volume {volume.get('name')} mounts the node path "
+                              f"{(volume['hostPath'] or {}).get('path')}", f"{pod.path}.volumes[{index}].hostPath")

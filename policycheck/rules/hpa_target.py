@@ -1,0 +1,58 @@
+"""
+## What it does
+Checks every HorizontalPodAutoscaler: its `scaleTargetRef` names a workload
+of the overlay, `minReplicas` is at most `maxReplicas`, a CPU (or memory)
+utilization target has a matching request on every container of the target,
+and the target sets no fixed `replicas`.
+
+## Why is this bad?
+An HPA on a missing target does nothing. Utilization is a percentage of the
+request: without one the HPA cannot scale. A fixed `replicas:` makes every
+`kubectl apply` reset the count the HPA chose.
+
+## Example
+```yaml
+# Deployment worker sets replicas: 3 and no cpu request.
+metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+```
+
+## Use instead
+Drop `replicas:` from the workload (the overlay's `replicas:` list too) and
+set `resources.requests.cpu` on each container.
+"""
+
+from policycheck.k8s import containers, pod_template
+from policycheck.rules.base import Problem
+
+ID = "hpa-target"
+LEVEL = "error"
+SUMMARY = "scaleTargetRef exists, min <= max, utilization targets have requests, target sets no replicas"
+
+
+def check(ctx, options):
+    for hpa in ctx.of_kind("HorizontalPodAutoscaler"):
+        spec = hpa.doc.get("spec") or {}
+        ref = spec.get("scaleTargetRef") or {}
+        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            yield Problem(hpa, f"HPA {hpa.name} minReplicas {low} exceeds maxReplicas {high}", "spec.minReplicas")
+        target = ctx.find(str(ref.get("kind")), str(ref.get("name")), hpa.namespace)
+        if target is None:
+            yield Problem(hpa, f"HPA {hpa.name} scales {ref.get('kind')}/{ref.get('name')}, "
+                          "which the overlay does not have", "spec.scaleTargetRef.name")
+            continue
+        if "replicas" in (target.doc.get("spec") or {}):
+            yield Problem(target, f"{target.kind} {target.name} sets replicas although HPA {hpa.name} owns the count",
+                          "spec.replicas")
+        pod = pod_template(target)
+        for index, metric in enumerate(spec.get("metrics") or []):
+            resource = (metric or {}).get("resource") or {}
+            if (resource.get("target") or {}).get("type") != "Utilization" or pod is None:
+                continue
+            name = resource.get("name")
+            for c in containers(pod):
+                if c.list_name == "containers" and name not in ((c.spec.get("resources") or {}).get("requests") or {}):
+                    yield Problem(hpa, f"HPA {hpa.name} scales on {name} utilization but container {c.name} of "
+                                  f"{target.kind} {target.name} requests no {name}", f"spec.metrics[{index}]")

@@ -1,0 +1,49 @@
+"""
+## What it does
+Checks that every container sets `cpu` and `memory` limits, and that each
+request is not larger than its limit.
+
+## Why is this bad?
+A container without a memory limit can take the node's memory and get other
+pods killed; one without a CPU limit can starve its neighbours. A request
+above its limit is rejected by the API server at apply time.
+
+## Example
+```yaml
+resources:
+  requests: {cpu: "2", memory: 1Gi}
+  limits: {cpu: 500m}
+```
+
+## Use instead
+```yaml
+resources:
+  requests: {cpu: 250m, memory: 512Mi}
+  limits: {cpu: 500m, memory: 1Gi}
+```
+"""
+
+from policycheck.k8s import parse_quantity
+from policycheck.rules.base import Problem
+
+ID = "resource-limits"
+LEVEL = "error"
+SUMMARY = "cpu and memory limits are set, and each request is at most its limit"
+
+
+def check(ctx, options):
+    for c in ctx.containers():
+        if c.list_name == "ephemeralContainers":
+            continue
+        resources = c.spec.get("resources") or {}
+        requests = resources.get("requests") or {}
+        limits = resources.get("limits") or {}
+        for res in ("cpu", "memory"):
+            if res not in limits:
+                yield Problem(c.pod.obj, f"container {c.name} has no {res} limit",
+                              f"{c.path}.resources.limits.{res}", c.name)
+                continue
+            request, limit = parse_quantity(requests.get(res)), parse_quantity(limits[res])
+            if request is not None and limit is not None and request > limit:
+                yield Problem(c.pod.obj, f"container {c.name} requests more {res} ({requests[res]}) "
+                              f"than its limit ({limits[res]})", f"{c.path}.resources.requests.{res}", c.name)

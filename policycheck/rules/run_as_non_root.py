@@ -1,0 +1,45 @@
+"""
+## What it does
+Checks that every container (init containers too) runs with
+`runAsNonRoot: true` and a `runAsUser` other than 0, taking the pod's
+securityContext into account where the container sets nothing.
+
+## Why is this bad?
+A process running as root inside a container is root on the node the moment
+any isolation layer fails, and it can write anywhere in its own filesystem.
+
+## Example
+```yaml
+containers:
+  - name: api
+    image: app:1.0
+```
+
+## Use instead
+```yaml
+securityContext:       # pod level
+  runAsNonRoot: true
+  runAsUser: 1000
+```
+
+## References
+Pod Security Standards, restricted profile: "Running as Non-root".
+"""
+
+from policycheck.k8s import effective
+from policycheck.rules.base import Problem
+
+ID = "run-as-non-root"
+LEVEL = "error"
+SUMMARY = "runAsNonRoot is true and runAsUser is not 0"
+
+
+def check(ctx, options):
+    for c in ctx.containers():
+        value, _ = effective(c, "runAsNonRoot")
+        if value is not True:
+            yield Problem(c.pod.obj, f"container {c.name} may run as root: runAsNonRoot is not true",
+                          f"{c.path}.securityContext.runAsNonRoot", c.name)
+        user, where = effective(c, "runAsUser")
+        if user == 0:
+            yield Problem(c.pod.obj, f"container {c.name} runs as uid 0", where, c.name)

@@ -1,0 +1,44 @@
+"""
+## What it does
+Checks ConfigMaps for keys that name a credential (`password`, `token`,
+`api_key`, ...) with a non-empty value, and for values that look like one (a
+URL with a password, a private key, a known API key format). The value is
+never shown.
+
+## Why is this bad?
+ConfigMaps are readable by anyone who can read the namespace, appear in
+`kubectl describe` and in logs of deployment tools, and are not encrypted at
+rest.
+
+## Example
+```yaml
+kind: ConfigMap
+data:
+  DATABASE_URL: postgresql://app:hunter2@db:5432/app
+```
+
+## Use instead
+Put the value in a Secret (created outside git in production) and reference
+it with `secretKeyRef`.
+"""
+
+from policycheck.rules._secrets import name_looks_secret, value_looks_secret
+from policycheck.rules.base import Problem
+
+
+def data_field(key):
+    return f"data.{key}" if "." not in str(key) else f'data["{key}"]'
+
+ID = "secret-in-configmap"
+LEVEL = "error"
+SUMMARY = "ConfigMap keys or values that look like credentials"
+
+
+def check(ctx, options):
+    for cm in ctx.of_kind("ConfigMap"):
+        for key, value in sorted((cm.doc.get("data") or {}).items()):
+            if value_looks_secret(value):
+                yield Problem(cm, f"ConfigMap {cm.name} key {key} holds a value that looks like a credential",
+                              data_field(key))
+            elif name_looks_secret(str(key)) and str(value or "").strip():
+                yield Problem(cm, f"ConfigMap {cm.name} key {key} names a credential", data_field(key))

@@ -1,0 +1,44 @@
+"""
+## What it does
+Checks container `env` entries for literal credential values: a variable
+whose name names a credential (`*_PASSWORD`, `*_TOKEN`, `*_API_KEY`, ...)
+with a literal `value`, or any literal value that looks like one (a URL with
+a password, a private key, a known API key format). The value is never shown.
+
+## Why is this bad?
+A literal in the manifest is a secret in git, in every rendered artifact and
+in `kubectl get -o yaml` for anyone with read access to the workload.
+
+## Example
+```yaml
+env:
+  - name: OPENAI_API_KEY
+    value: sk-...
+```
+
+## Use instead
+```yaml
+env:
+  - name: OPENAI_API_KEY
+    valueFrom:
+      secretKeyRef: {name: ai-agents-app, key: OPENAI_API_KEY}
+```
+"""
+
+from policycheck.rules._secrets import name_looks_secret, value_looks_secret
+from policycheck.rules.base import Problem
+
+ID = "secret-in-env"
+LEVEL = "error"
+SUMMARY = "no literal credential values in env"
+
+
+def check(ctx, options):
+    for c in ctx.containers():
+        for index, env in enumerate(c.spec.get("env") or []):
+            if not isinstance(env, dict) or "value" not in env:
+                continue
+            name, value = str(env.get("name", "")), env.get("value")
+            if value_looks_secret(value) or (name_looks_secret(name) and str(value or "").strip()):
+                yield Problem(c.pod.obj, f"container {c.name} env {name} holds a literal credential",
+                              f"{c.path}.env[{index}].value", c.name)
