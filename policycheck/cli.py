@@ -134,7 +134,10 @@ def _check(args: argparse.Namespace) -> int:
     report = Report(
         tool={"name": "policycheck", "version": __version__, "kustomize": kustomize.description,
               "kube_version": kube_version},
-        overlays=[OverlayResult(r.overlay, profiles[o].name, len(r.objects)) for o, (r, _) in zip(overlays, results, strict=True)],
+        overlays=[
+            OverlayResult(r.overlay, profiles[o].name, len(r.objects))
+            for o, (r, _) in zip(overlays, results, strict=True)
+        ],
         findings=[f for _, findings in results for f in findings],
     )
     if args.format == "json":
