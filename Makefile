@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OVERLAYS := $(sort $(dir $(wildcard overlays/*/kustomization.yaml)))
 
-.PHONY: all install check render test lint clean
+.PHONY: all install check render test lint docs clean
 
 all: check
 
@@ -33,6 +33,10 @@ check: render
 
 test: install lint
 	$(PY) -m pytest
+
+## Regenerate the rule reference (a test fails when it is stale).
+docs: install
+	$(PY) -m policycheck rules --format markdown > docs/rules.md
 
 lint: install
 	$(VENV)/bin/ruff check policycheck tests

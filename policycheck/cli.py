@@ -116,8 +116,11 @@ def _check(args: argparse.Namespace) -> int:
         raise PolicycheckError(
             f"unsupported --kube-version {kube_version} (have {', '.join(schema.supported_versions())})"
         )
-    if args.timeout <= 0 or args.memory_limit < 64:
-        raise PolicycheckError("usage: --timeout must be positive and --memory-limit at least 64 MiB")
+    if args.timeout <= 0:
+        raise PolicycheckError("usage: --timeout must be positive")
+    if args.memory_limit < 1024:
+        # kustomize's Go runtime reserves about 1 GiB of address space at start.
+        raise PolicycheckError("usage: --memory-limit must be at least 1024 MiB")
     overlays = find_overlays(args.paths or ["overlays"])
     profiles = {o: cfg.profile_for(o.as_posix(), args.profile) for o in overlays}
     kustomize = find_kustomize(args.kustomize)

@@ -313,13 +313,27 @@ def _out_of_memory(stderr: str, returncode: int) -> bool:
     return (
         "out of memory" in stderr
         or "cannot allocate memory" in stderr
+        or "failed to reserve" in stderr
         or returncode in (-signal.SIGKILL, -signal.SIGSEGV)
     )
 
 
 def _unwrap(stderr: str) -> str:
-    """Drop the wrapper directory from kustomize's messages."""
-    return re.sub(r"accumulating resources from '[^']*policycheck-[^']*':\s*", "", stderr)
+    """Keep the cause from kustomize's nested accumulation messages.
+
+    The wrapper kustomization adds a level, and kustomize reports both its
+    file and its directory attempt for every path; the innermost directory
+    attempt holds the cause.
+    """
+    text = " ".join(stderr.split())
+    marker = "recursed accumulation of path "
+    if marker in text:
+        text = text[text.rindex(marker) + len(marker):]
+        text = re.sub(r"^'[^']*':\s*", "", text)
+    text = re.sub(r"'?: must build at directory: .*$", "", text)
+    text = re.sub(r"accumulating resources: accumulation err='accumulating resources from '([^']+)':\s*",
+                  r"\1: ", text)
+    return text
 
 
 def _parse(stdout: str, name: str, wrapper: Path) -> list[K8sObject]:
