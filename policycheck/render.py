@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,32 @@ _REMOTE = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class Kustomize:
-    """How to run kustomize, and what it says its version is."""
+    """How to run kustomize, and what it says its version is.
 
-    argv: tuple[str, ...]
-    version: str
+    Asking kubectl for its version costs as much as a render, so the question
+    runs in the background while the overlays render.
+    """
+
+    def __init__(self, argv: tuple[str, ...], version: str | Future[str]) -> None:
+        self.argv = argv
+        self._version = version
+
+    @property
+    def version(self) -> str:
+        if isinstance(self._version, Future):
+            try:
+                return self._version.result(timeout=30)
+            except (PolicycheckError, TimeoutError, OSError, subprocess.SubprocessError):
+                return "unknown"
+        return self._version
 
     @property
     def description(self) -> str:
         return f"{' '.join(Path(a).name for a in self.argv)} {self.version}".strip()
+
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-version")
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -107,15 +124,18 @@ def _standalone(path: str, timeout: float) -> Kustomize:
 
 
 def _kubectl(path: str, timeout: float) -> Kustomize:
+    if not os.access(path, os.X_OK):
+        raise PolicycheckError(f"kubectl at {path} is not executable")
+    return Kustomize((path, "kustomize"), _BACKGROUND.submit(_kubectl_version, path, timeout))
+
+
+def _kubectl_version(path: str, timeout: float) -> str:
+    out = _run([path, "version", "--client", "-o", "json"], timeout)
     try:
-        out = _run([path, "version", "--client", "-o", "json"], timeout)
         info = json.loads(out.stdout) if out.returncode == 0 else {}
-    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
-        raise PolicycheckError(f"kubectl at {path} does not run: {exc}") from None
-    version = info.get("kustomizeVersion")
-    if not version:
-        raise PolicycheckError(f"kubectl at {path} has no embedded kustomize")
-    return Kustomize((path, "kustomize"), version)
+    except ValueError:
+        info = {}
+    return str(info.get("kustomizeVersion") or "unknown")
 
 
 def _trim(text: str, limit: int = 400) -> str:
