@@ -37,7 +37,7 @@ from policycheck.rules import (
     service_selector,
     service_target_port,
 )
-from policycheck.rules.base import Problem, Rule
+from policycheck.rules.base import FAMILIES, Problem, Rule
 
 _MODULES = (
     run_as_non_root, privilege_escalation, privileged_container, capabilities, seccomp_profile,
@@ -53,6 +53,8 @@ for _module in _MODULES:
     _rule = Rule.from_module(_module)
     if _rule.id in REGISTRY:  # pragma: no cover - a programming error
         raise RuntimeError(f"duplicate rule id {_rule.id}")
+    if _rule.family not in FAMILIES:  # pragma: no cover - a programming error
+        raise RuntimeError(f"rule {_rule.id} has unknown family {_rule.family}")
     REGISTRY[_rule.id] = _rule
 
 
@@ -63,4 +65,4 @@ def get(rule_id: str) -> Rule:
         raise PolicycheckError(f"unknown rule: {rule_id}") from None
 
 
-__all__ = ["REGISTRY", "Problem", "Rule", "get"]
+__all__ = ["FAMILIES", "REGISTRY", "Problem", "Rule", "get"]

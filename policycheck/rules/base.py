@@ -21,6 +21,16 @@ class Problem:
     severity: Severity | None = None  # only rules that decide their own level set this
 
 
+FAMILIES = {
+    "security": "Pod and namespace security",
+    "images": "Images",
+    "availability": "Resources, probes and availability",
+    "wiring": "Wiring between objects",
+    "secrets": "Credentials in plain sight",
+    "api": "API versions, schema and exemptions",
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -29,7 +39,7 @@ class Rule:
     doc: str
     options: dict[str, Any] = field(default_factory=dict)
     check: Callable[..., Iterator[Problem]] | None = None
-    scope: str = "object"
+    family: str = "other"
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -40,5 +50,5 @@ class Rule:
             doc=(module.__doc__ or "").strip(),
             options=dict(getattr(module, "OPTIONS", {})),
             check=module.check,
-            scope=getattr(module, "SCOPE", "object"),
+            family=module.FAMILY,
         )

@@ -29,6 +29,7 @@ from policycheck.k8s import security_context
 from policycheck.rules.base import Problem
 
 ID = "capabilities"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "capabilities drop ALL and add only allowed ones (NET_BIND_SERVICE)"
 OPTIONS = {"allowed": ["NET_BIND_SERVICE"]}

@@ -30,6 +30,7 @@ rules:
 from policycheck.rules.base import Problem
 
 ID = "config-reference"
+FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "referenced ConfigMaps/Secrets/ServiceAccounts exist or are declared external"
 OPTIONS = {"external": []}

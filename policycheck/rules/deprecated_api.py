@@ -28,6 +28,7 @@ from policycheck.model import Severity
 from policycheck.rules.base import Problem
 
 ID = "deprecated-api"
+FAMILY = "api"
 LEVEL = "error"
 SUMMARY = "apiVersion removed or deprecated in the target Kubernetes version"
 

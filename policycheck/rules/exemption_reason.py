@@ -27,6 +27,7 @@ annotations:
 from policycheck.exemptions import problems
 
 ID = "exemption-reason"
+FAMILY = "api"
 LEVEL = "error"
 SUMMARY = "exemptions have a reason, name a known rule, and have not expired"
 

@@ -22,6 +22,7 @@ Pod Security Standards, baseline profile: "Host Namespaces".
 from policycheck.rules.base import Problem
 
 ID = "host-namespaces"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "no hostNetwork, hostPID or hostIPC"
 

@@ -23,6 +23,7 @@ Pod Security Standards, baseline profile: "HostPath Volumes".
 from policycheck.rules.base import Problem
 
 ID = "host-path"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "no hostPath volumes"
 

@@ -27,6 +27,7 @@ from policycheck.k8s import containers, pod_template
 from policycheck.rules.base import Problem
 
 ID = "hpa-target"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "scaleTargetRef exists, min <= max, utilization targets have requests, target sets no replicas"
 

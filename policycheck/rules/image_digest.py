@@ -23,6 +23,7 @@ from policycheck.rules._images import parse, valid_digest
 from policycheck.rules.base import Problem
 
 ID = "image-digest"
+FAMILY = "images"
 LEVEL = "warning"
 SUMMARY = "image is pinned by digest (profile-controlled, on in prod)"
 

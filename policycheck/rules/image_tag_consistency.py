@@ -23,6 +23,7 @@ from policycheck.rules._images import parse
 from policycheck.rules.base import Problem
 
 ID = "image-tag-consistency"
+FAMILY = "images"
 LEVEL = "error"
 SUMMARY = "images of one repository use one tag/digest within an overlay"
 

@@ -23,6 +23,7 @@ from policycheck.rules._images import parse
 from policycheck.rules.base import Problem
 
 ID = "image-tag-pinned"
+FAMILY = "images"
 LEVEL = "error"
 SUMMARY = "image has an explicit tag other than latest, or a digest"
 

@@ -23,6 +23,7 @@ backend:
 from policycheck.rules.base import Problem
 
 ID = "ingress-backend"
+FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "Ingress backends name an existing Service and port"
 

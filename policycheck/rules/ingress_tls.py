@@ -23,6 +23,7 @@ tls:
 from policycheck.rules.base import Problem
 
 ID = "ingress-tls"
+FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "every Ingress host is covered by TLS"
 

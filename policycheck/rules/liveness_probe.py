@@ -26,6 +26,7 @@ A process that cannot be probed cheaply may carry a reasoned exemption
 from policycheck.rules.base import Problem
 
 ID = "liveness-probe"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "long-running containers have a liveness probe"
 RUN_TO_COMPLETION = ("Job", "CronJob")

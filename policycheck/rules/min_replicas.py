@@ -27,6 +27,7 @@ from policycheck.rules._coverage import hpa_targets
 from policycheck.rules.base import Problem
 
 ID = "min-replicas"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "replicas (or HPA minReplicas) reach the configured minimum"
 OPTIONS = {"minimum": 2, "kinds": ["Deployment"]}

@@ -27,6 +27,7 @@ labels:
 from policycheck.rules.base import Problem
 
 ID = "namespace-pod-security"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "Namespaces enforce Pod Security Standards (level configurable, default restricted)"
 OPTIONS = {"level": "restricted"}

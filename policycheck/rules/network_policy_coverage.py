@@ -21,6 +21,7 @@ from policycheck.k8s import selector_matches
 from policycheck.rules.base import Problem
 
 ID = "network-policy-coverage"
+FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "every pod is selected by a NetworkPolicy"
 

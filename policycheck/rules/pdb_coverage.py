@@ -28,6 +28,7 @@ from policycheck.rules._coverage import SCALABLE, hpa_targets
 from policycheck.rules.base import Problem
 
 ID = "pdb-coverage"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "workloads with more than one replica (or an HPA) are covered by a PDB"
 

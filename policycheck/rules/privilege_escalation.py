@@ -27,6 +27,7 @@ from policycheck.k8s import security_context
 from policycheck.rules.base import Problem
 
 ID = "privilege-escalation"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "allowPrivilegeEscalation is explicitly false"
 

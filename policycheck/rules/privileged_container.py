@@ -23,6 +23,7 @@ from policycheck.k8s import security_context
 from policycheck.rules.base import Problem
 
 ID = "privileged-container"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "privileged is not true"
 

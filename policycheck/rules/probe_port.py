@@ -25,6 +25,7 @@ livenessProbe:
 from policycheck.rules.base import Problem
 
 ID = "probe-port"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "httpGet/tcpSocket/grpc probe ports exist on the container"
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")

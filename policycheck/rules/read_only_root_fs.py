@@ -25,6 +25,7 @@ from policycheck.k8s import security_context
 from policycheck.rules.base import Problem
 
 ID = "read-only-root-fs"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "readOnlyRootFilesystem is true"
 

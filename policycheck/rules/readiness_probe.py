@@ -23,6 +23,7 @@ from policycheck.k8s import pods_selected_by
 from policycheck.rules.base import Problem
 
 ID = "readiness-probe"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "containers behind a Service have a readiness probe"
 

@@ -27,6 +27,7 @@ from policycheck.k8s import parse_quantity
 from policycheck.rules.base import Problem
 
 ID = "resource-limits"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "cpu and memory limits are set, and each request is at most its limit"
 

@@ -24,6 +24,7 @@ resources:
 from policycheck.rules.base import Problem
 
 ID = "resource-requests"
+FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "cpu and memory requests are set"
 

@@ -30,6 +30,7 @@ from policycheck.k8s import effective
 from policycheck.rules.base import Problem
 
 ID = "run-as-non-root"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "runAsNonRoot is true and runAsUser is not 0"
 

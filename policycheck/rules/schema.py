@@ -28,6 +28,7 @@ from policycheck.model import Severity
 from policycheck.rules.base import Problem
 
 ID = "schema"
+FAMILY = "api"
 LEVEL = "error"
 SUMMARY = "strict validation against the Kubernetes OpenAPI schema of the target version, offline"
 

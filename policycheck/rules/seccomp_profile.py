@@ -29,6 +29,7 @@ from policycheck.k8s import effective
 from policycheck.rules.base import Problem
 
 ID = "seccomp-profile"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "seccomp profile is RuntimeDefault or Localhost"
 

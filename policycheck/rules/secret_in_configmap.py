@@ -30,6 +30,7 @@ def data_field(key):
     return f"data.{key}" if "." not in str(key) else f'data["{key}"]'
 
 ID = "secret-in-configmap"
+FAMILY = "secrets"
 LEVEL = "error"
 SUMMARY = "ConfigMap keys or values that look like credentials"
 

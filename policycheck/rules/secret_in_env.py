@@ -29,6 +29,7 @@ from policycheck.rules._secrets import name_looks_secret, value_looks_secret
 from policycheck.rules.base import Problem
 
 ID = "secret-in-env"
+FAMILY = "secrets"
 LEVEL = "error"
 SUMMARY = "no literal credential values in env"
 

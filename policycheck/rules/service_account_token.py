@@ -25,6 +25,7 @@ spec:
 from policycheck.rules.base import Problem
 
 ID = "service-account-token"
+FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "automountServiceAccountToken is false (pod or its ServiceAccount)"
 

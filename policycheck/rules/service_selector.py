@@ -22,6 +22,7 @@ from policycheck.k8s import pods_selected_by
 from policycheck.rules.base import Problem
 
 ID = "service-selector"
+FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "each Service selects at least one pod template of the overlay"
 

@@ -23,6 +23,7 @@ from policycheck.k8s import containers, pods_selected_by
 from policycheck.rules.base import Problem
 
 ID = "service-target-port"
+FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "targetPort resolves to a container port of the selected pods"
 

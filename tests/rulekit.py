@@ -1,0 +1,58 @@
+"""Helpers of the rule tests: run one rule on its fires/passes fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+
+from policycheck import engine
+from policycheck.config import Profile
+from policycheck.model import Finding, K8sObject
+from policycheck.provenance import parse_field
+from policycheck.render import Rendered
+from policycheck.rules import REGISTRY
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures"
+TODAY = dt.date(2026, 11, 28)
+
+
+def family(name: str) -> list[str]:
+    return sorted(r.id for r in REGISTRY.values() if r.family == name)
+
+
+def load(path: Path) -> Rendered:
+    rel = path.relative_to(ROOT).as_posix()
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return Rendered("fixture", [K8sObject(d, "fixture", rel) for d in docs])
+
+
+def run(rendered: Rendered, rules: set[str] | None = None, version: str = "1.35",
+        profile: Profile | None = None) -> list[Finding]:
+    return engine.run(rendered, profile or Profile("test"), version, TODAY, only=rules)
+
+
+def fixture_findings(rule: str, variant: str) -> list[Finding]:
+    return run(load(FIXTURES / rule / f"{variant}.yaml"), {rule})
+
+
+def check_fires(rule: str) -> None:
+    """The rule fires, only it, and each finding points at a real line, at the
+    offending key when the fixture writes that key."""
+    found = fixture_findings(rule, "fires")
+    assert found, f"{rule} found nothing in its fires fixture"
+    assert {f.rule for f in found} == {rule}
+    text = (FIXTURES / rule / "fires.yaml").read_text().splitlines()
+    for f in found:
+        assert f.source is not None and f.source.file == f"tests/fixtures/{rule}/fires.yaml"
+        assert 1 <= f.source.line <= len(text)
+        line = text[f.source.line - 1]
+        last = parse_field(f.field)[-1] if f.field else None
+        if isinstance(last, str) and not line.startswith("apiVersion"):
+            assert last in line, (f.field, line)
+
+
+def check_passes(rule: str) -> None:
+    assert fixture_findings(rule, "passes") == []

@@ -1,0 +1,31 @@
+"""Rules of the images family: fires/passes fixtures and family-specific cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.rulekit import check_fires, check_passes, family
+
+FAMILY = "images"
+RULES = family(FAMILY)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_fires(rule: str) -> None:
+    check_fires(rule)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_passes(rule: str) -> None:
+    check_passes(rule)
+
+
+def test_image_reference_parsing() -> None:
+    from policycheck.rules._images import parse
+
+    digest = "sha256:" + "0" * 64
+    assert parse("registry.local:5000/team/app:1.2@" + digest) == parse("registry.local:5000/team/app:1.2@" + digest)
+    ref = parse("registry.local:5000/team/app:1.2@" + digest)
+    assert (ref.repository, ref.tag, ref.digest) == ("registry.local:5000/team/app", "1.2", digest)
+    assert parse("registry.local:5000/team/app").tag is None
+    assert parse("app").repository == "app"
