@@ -164,9 +164,10 @@ def find_overlays(paths: list[str]) -> list[Path]:
             for p in path.rglob(name)
             if not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
-        # A directory searched for overlays yields the topmost kustomizations
-        # only: bases and components below an overlay are not overlays.
-        tops = [p for p in nested if not any(q != p and q in p.parents for q in nested)]
+        # A directory searched for overlays yields the kustomizations that no
+        # other one includes: bases and components are not overlays.
+        included = {ref for d in nested for ref in _local_includes(d)}
+        tops = [p for p in nested if p.resolve() not in included]
         if not tops:
             raise PolicycheckError(f"{raw}: no kustomization.yaml here or below")
         found.extend(tops)
@@ -174,6 +175,25 @@ def find_overlays(paths: list[str]) -> list[Path]:
     for p in found:
         unique.setdefault(p.resolve(), None)
     return [Path(os.path.relpath(p)) for p in unique]
+
+
+def _local_includes(directory: Path) -> set[Path]:
+    """Local directories a kustomization lists as resources or components."""
+    kfile = kustomization_file(directory)
+    try:
+        with open(kfile, encoding="utf-8") as fh:  # type: ignore[arg-type]
+            data = yaml.load(fh, Loader=_Loader)  # noqa: S506 - safe loader
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    out = set()
+    for key in ("resources", "components", "bases"):
+        for entry in _entries(data.get(key)):
+            target = (directory / entry).resolve()
+            if not _REMOTE.match(entry) and target.is_dir():
+                out.add(target)
+    return out
 
 
 def _entries(value: Any) -> list[str]:

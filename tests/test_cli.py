@@ -162,3 +162,10 @@ def test_bad_input_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("policycheck: "), out.stderr
     assert expected in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_searching_a_tree_finds_overlays_not_bases() -> None:
+    out = run(".", "--format", "json")
+    paths = [o["path"] for o in json.loads(out.stdout)["overlays"]]
+    assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted"]
+    assert out.returncode == 1  # the planted overlay
