@@ -222,7 +222,7 @@ def test_build_prints_no_warning(kustomize, overlay: str) -> None:
 
 
 def test_overlays_only_state_what_differs() -> None:
-    """Both overlays share nothing but the namespace, the generator name and the base."""
+    """Both overlays share nothing but structure: the base, the label component, the generator names."""
     def lines(name: str) -> set[str]:
         text = (ROOT / f"overlays/{name}/kustomization.yaml").read_text()
         return {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")}
@@ -232,6 +232,7 @@ def test_overlays_only_state_what_differs() -> None:
         "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "namespace: ai-agents",
         "resources:", "- ../../base", "labels:", "- pairs:", "includeTemplates: true", "images:",
         "- name: ai-agents/app", "replicas:", "- name: api", "configMapGenerator:",
-        "- name: ai-agents-config", "literals:",
+        "- name: ai-agents-config", "literals:", "components:", "- ../../components/platform-labels",
+        "generatorOptions:", "app.kubernetes.io/name: ai-agents",
     }
     assert shared - allowed == set()
