@@ -1,5 +1,5 @@
 # make check  - install into .venv, render every overlay, run policycheck
-# make test   - install the test tools too, run the whole suite
+# make test   - install the test tools too (ruff, pytest, conftest), run the whole suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,11 +28,15 @@ render: install
 	  echo "rendered $$o -> build/$$name.yaml"; \
 	done
 
+# conftest is built once into a cache (hack/install-conftest.sh) and put on PATH.
+WITH_CONFTEST = dir=$$(hack/install-conftest.sh) && PATH="$$dir:$$PATH"
+
 check: render
-	$(PY) -m policycheck overlays
+	$(WITH_CONFTEST) $(PY) -m policycheck overlays --require-conftest
 
 test: install lint
-	$(PY) -m pytest
+	$(WITH_CONFTEST) conftest verify -p policies --no-color
+	$(WITH_CONFTEST) $(PY) -m pytest
 
 ## Regenerate the rule reference (a test fails when it is stale).
 docs: install

@@ -10,6 +10,7 @@ Exit codes: 0 no failing finding, 1 failing findings, 2 usage/config/render/tool
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +50,9 @@ def check_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
                    help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
     p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
+    p.add_argument("--conftest", metavar="PATH", help="conftest binary for the Rego house rules (default: PATH)")
+    p.add_argument("--require-conftest", action="store_true",
+                   help="fail (exit 2) when the Rego stage cannot run; implied when CI=true")
     p.add_argument("-v", "--verbose", action="store_true", help="say which kustomize rendered")
     p.add_argument("--version", action="version", version=f"policycheck {__version__}")
     return p
@@ -139,7 +143,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args, overlays, kustomize, futures) -> int:  # noqa: ANN001
-    from policycheck import config, engine, schema
+    from policycheck import config, conftest, engine, schema
     from policycheck.report import OverlayResult, Report
     from policycheck.report import json as json_report
     from policycheck.report import text as text_report
@@ -151,20 +155,38 @@ def _evaluate(args, overlays, kustomize, futures) -> int:  # noqa: ANN001
             f"unsupported --kube-version {kube_version} (have {', '.join(schema.supported_versions())})"
         )
     profiles = {o: cfg.profile_for(o.as_posix(), args.profile) for o in overlays}
+    settings = conftest.Settings.from_config(cfg.extra["conftest"], cfg.source or "config")
+    required = args.require_conftest or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    rego, skipped = conftest.find(settings, args.conftest, required)
+    house_rules = frozenset(conftest.house_rule_ids(settings)) if rego else frozenset()
+    notes = [f"Rego stage skipped: {skipped}"] if skipped else []
     results = []
-    for overlay, future in zip(overlays, futures, strict=True):
-        rendered = future.result()
-        results.append((rendered, engine.run(rendered, profiles[overlay], kube_version)))
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(overlays)))) as pool:
+        rego_runs = {}
+        for overlay, future in zip(overlays, futures, strict=True):
+            rendered = future.result()
+            if rego and settings.enabled_for(profiles[overlay].name):
+                rego_runs[overlay] = pool.submit(conftest.run, rego, settings, rendered)
+            results.append((rendered, engine.run(rendered, profiles[overlay], kube_version,
+                                                 house_rules=house_rules)))
+        for overlay, (rendered, findings) in zip(overlays, results, strict=True):
+            if overlay in rego_runs:
+                house = conftest.to_findings(rego_runs[overlay].result(), rendered)
+                findings.extend(engine.exempt(house, frozenset(engine.REGISTRY) | house_rules,
+                                              datetime.date.today()))
+            elif rego:
+                notes.append(f"Rego stage off for {rendered.overlay} (profile {profiles[overlay].name})")
     if args.verbose:
         print(f"policycheck {__version__}: rendered with {kustomize.description}", file=sys.stderr)
     report = Report(
         tool={"name": "policycheck", "version": __version__, "kustomize": kustomize.description,
-              "kube_version": kube_version},
+              "kube_version": kube_version, "conftest": rego.version if rego else None},
         overlays=[
             OverlayResult(r.overlay, profiles[o].name, len(r.objects))
             for o, (r, _) in zip(overlays, results, strict=True)
         ],
         findings=[f for _, findings in results for f in findings],
+        notes=notes,
     )
     if args.format == "json":
         text = json_report.render(report)

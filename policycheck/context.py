@@ -17,6 +17,8 @@ class Context:
     objects: list[K8sObject]
     kube_version: str
     today: dt.date = field(default_factory=dt.date.today)
+    # Every rule id an exemption may name: the catalog plus the house rules.
+    known_rules: frozenset[str] = frozenset()
 
     @functools.cached_property
     def pods(self) -> list[PodTemplate]:

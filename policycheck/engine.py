@@ -15,10 +15,12 @@ from policycheck.rules import REGISTRY
 UNEXEMPTABLE = {"exemption-reason"}
 
 
-def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date | None = None,
-        only: set[str] | None = None) -> list[Finding]:
-    ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today())
-    known = set(REGISTRY)
+def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date | None = None, *,
+        only: set[str] | None = None, house_rules: frozenset[str] = frozenset()) -> list[Finding]:
+    """Built-in findings of one overlay. ``house_rules`` are the Rego rule ids
+    that exemptions may name besides the catalog."""
+    known = frozenset(REGISTRY) | house_rules
+    ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today(), known)
     findings: list[Finding] = []
     for rule in REGISTRY.values():
         if only is not None and rule.id not in only:
@@ -34,13 +36,19 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
                                    f"({type(exc).__name__}: {exc}); run the schema rule alone to see why") from None
         for p in problems:
             severity = p.severity if p.severity is not None and p.severity.rank < level.rank else level
-            finding = Finding(rule.id, severity, p.obj, p.message, p.field, p.container,
-                              source=locate(p.obj, p.field))
-            if rule.id not in UNEXEMPTABLE:
-                reason = exemption_for(p.obj, rule.id, known, ctx.today)
-                if reason is not None:
-                    finding.exempted, finding.exemption = True, reason
-            findings.append(finding)
+            findings.append(Finding(rule.id, severity, p.obj, p.message, p.field, p.container,
+                                    source=locate(p.obj, p.field)))
+    return exempt(findings, known, ctx.today)
+
+
+def exempt(findings: list[Finding], known: frozenset[str], today: dt.date) -> list[Finding]:
+    """Mark findings that a valid exemption annotation covers (any engine)."""
+    for finding in findings:
+        if finding.rule in UNEXEMPTABLE:
+            continue
+        reason = exemption_for(finding.obj, finding.rule, known, today)
+        if reason is not None:
+            finding.exempted, finding.exemption = True, reason
     return findings
 
 

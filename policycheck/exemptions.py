@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from policycheck.k8s import pod_template
@@ -38,7 +39,7 @@ def _annotations(obj: K8sObject) -> Iterator[Annotation]:
             yield Annotation(key, str(value if value is not None else ""), annotation_field(meta_path, key))
 
 
-def _problem(obj: K8sObject, ann: Annotation, known: set[str], today: dt.date,
+def _problem(obj: K8sObject, ann: Annotation, known: AbstractSet[str], today: dt.date,
              all_keys: set[str]) -> str | None:
     if ann.key.startswith(EXEMPT):
         rule = ann.key[len(EXEMPT):]
@@ -62,10 +63,9 @@ def _problem(obj: K8sObject, ann: Annotation, known: set[str], today: dt.date,
 
 def problems(ctx) -> Iterator:  # noqa: ANN001 - policycheck.context.Context
     """Problems of the exemption annotations themselves (rule exemption-reason)."""
-    from policycheck.rules import REGISTRY  # noqa: PLC0415 - the registry imports this module
-    from policycheck.rules.base import Problem  # noqa: PLC0415
+    from policycheck.rules.base import Problem  # noqa: PLC0415 - the registry imports this module
 
-    known = set(REGISTRY)
+    known = ctx.known_rules
     for obj in ctx.objects:
         anns = list(_annotations(obj))
         keys = {a.key for a in anns}
@@ -75,7 +75,7 @@ def problems(ctx) -> Iterator:  # noqa: ANN001 - policycheck.context.Context
                 yield Problem(obj, message, ann.field)
 
 
-def exemption_for(obj: K8sObject, rule: str, known: set[str], today: dt.date) -> str | None:
+def exemption_for(obj: K8sObject, rule: str, known: AbstractSet[str], today: dt.date) -> str | None:
     """The reason of a valid exemption of ``rule`` on ``obj``, else None."""
     anns = list(_annotations(obj))
     keys = {a.key for a in anns}

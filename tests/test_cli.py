@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from policycheck.cli import rules_markdown
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require, which
 
 SECRET_VALUES = ("dev-only-insecure-password", "dev-only-no-real-key", "planted-password-value",
                  "planted-key-value", "planted-token-value")
@@ -38,23 +38,30 @@ def test_project_overlays_pass() -> None:
 
 
 def test_json_contract_on_planted_overlay() -> None:
+    """Built-in and Rego findings side by side in one report, one exit code."""
+    require(which("conftest") is not None, "conftest not on PATH (make test installs it)")
     out = run("tests/overlays/planted", "--profile", "dev", "--format", "json")
     assert out.returncode == 1, out.stderr
     report = json.loads(out.stdout)
+    assert report["tool"]["conftest"] == "0.71.1"
     failing = {(f["rule"], f["kind"], f["name"]): f for f in report["findings"] if not f["exempted"]}
     assert set(failing) == {("privileged-container", "Deployment", "api"), ("host-namespaces", "Pod", "debug"),
-                            ("secret-in-env", "Pod", "debug")}
+                            ("secret-in-env", "Pod", "debug"), ("allowed-images", "Pod", "debug")}
+    rego = failing[("allowed-images", "Pod", "debug")]
+    assert (rego["engine"], rego["severity"], rego["field"]) == ("conftest", "error", "spec.containers[0].image")
+    assert rego["source"] == {"file": "tests/overlays/planted/debug-pod.yaml", "line": 17}
     f = failing[("host-namespaces", "Pod", "debug")]
     assert f == {"rule": "host-namespaces", "severity": "error", "overlay": "tests/overlays/planted", "kind": "Pod",
                  "namespace": "ai-agents", "name": "debug", "container": None, "field": "spec.hostNetwork",
-                 "message": f["message"], "source": {"file": "tests/overlays/planted/debug-pod.yaml", "line": 12},
+                 "message": f["message"], "source": {"file": "tests/overlays/planted/debug-pod.yaml", "line": 14},
                  "engine": "builtin", "exempted": False, "exemption": None}
     lines = (ROOT / "tests/overlays/planted/debug-pod.yaml").read_text().splitlines()
-    assert lines[11].strip() == "hostNetwork: true"
+    assert lines[13].strip() == "hostNetwork: true"
+    assert lines[16].strip() == "image: busybox:1.36"
     # Set by a patch: the finding points at the object's first line in the base.
     assert failing[("privileged-container", "Deployment", "api")]["source"] == {"file": "base/api/deployment.yaml",
                                                                                 "line": 1}
-    assert report["summary"] == {"error": 3, "warning": 0, "exempted": 1}
+    assert report["summary"] == {"error": 4, "warning": 0, "exempted": 1}
     assert all(v not in out.stdout + out.stderr for v in SECRET_VALUES)
 
 
@@ -62,8 +69,8 @@ def test_text_report_groups_by_file_and_honours_no_color(tmp_path: Path) -> None
     out = run("tests/overlays/planted", "--profile", "dev")
     assert out.returncode == 1
     assert "\033[" not in out.stdout  # not a TTY
-    assert "  tests/overlays/planted/debug-pod.yaml\n      12  error    host-namespaces" in out.stdout
-    assert out.stdout.rstrip().endswith("3 error(s), 0 warning(s), 1 exempted")
+    assert "  tests/overlays/planted/debug-pod.yaml\n      14  error    host-namespaces" in out.stdout
+    assert "error(s), 0 warning(s), 1 exempted" in out.stdout.splitlines()[-1]
     target = tmp_path / "report.txt"
     assert run("tests/overlays/planted", "--profile", "dev", "--output", str(target)).stdout == ""
     assert "host-namespaces" in target.read_text()
@@ -76,7 +83,7 @@ def test_fail_on_warning_and_profiles(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert {"image-digest", "ingress-tls", "network-policy-coverage", "min-replicas"} <= rules
     config = tmp_path / "pc.yaml"
-    config.write_text("rules:\n  liveness-probe: {level: warning}\n")
+    config.write_text("rules:\n  liveness-probe: {level: warning}\nconftest:\n  profiles: {default: false}\n")
     crd = tmp_path / "crd"
     crd.mkdir()
     (crd / "kustomization.yaml").write_text("resources: [w.yaml]\n")

@@ -1,0 +1,225 @@
+"""House rules in Rego, run by the real conftest binary as a subprocess.
+
+The whole rendered overlay goes to conftest in one `--combine` run, so
+policies can relate objects to each other. Each result becomes a Finding
+like a built-in one: the rule id and optional severity come from the
+result object (`{"msg", "rule", "kind", "name", "namespace", "field",
+"severity"}`), deny means error and warn means warning, the source is
+found the same way and the same exemption annotations apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
+from policycheck.provenance import locate
+from policycheck.render import Rendered, kustomization_file
+
+DEFAULT_TIMEOUT = 60.0
+_RULE_LITERAL = re.compile(r'(?:k8s\.result\(\s*|"rule"\s*:\s*)"([A-Za-z0-9_.-]+)"')
+
+
+@dataclass
+class Settings:
+    """The `conftest:` section of policycheck.yaml."""
+
+    policies: list[str] = field(default_factory=lambda: ["policies"])
+    data: list[str] = field(default_factory=lambda: ["policies/data"])
+    namespaces: list[str] = field(default_factory=lambda: ["main"])
+    all_namespaces: bool = False
+    profiles: dict[str, bool] = field(default_factory=dict)
+    path: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    explicit: bool = False  # policies were named in the config
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any], where: str) -> Settings:
+        known = {"policies", "data", "namespaces", "all-namespaces", "profiles", "path", "timeout"}
+        unknown = set(section) - known
+        if unknown:
+            raise PolicycheckError(f"{where}: conftest: unknown key(s): {', '.join(sorted(unknown))}")
+        settings = cls()
+        for key in ("policies", "data", "namespaces"):
+            if key in section:
+                value = section[key]
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise PolicycheckError(f"{where}: conftest: {key} must be a list of strings")
+                setattr(settings, key, value)
+        settings.explicit = "policies" in section
+        settings.all_namespaces = bool(section.get("all-namespaces", False))
+        profiles = section.get("profiles", {})
+        if not isinstance(profiles, dict) or not all(isinstance(v, bool) for v in profiles.values()):
+            raise PolicycheckError(f"{where}: conftest: profiles must map profile names to true or false")
+        settings.profiles = profiles
+        settings.path = section.get("path")
+        timeout = section.get("timeout", DEFAULT_TIMEOUT)
+        if not isinstance(timeout, int | float) or timeout <= 0:
+            raise PolicycheckError(f"{where}: conftest: timeout must be a positive number of seconds")
+        settings.timeout = float(timeout)
+        return settings
+
+    def enabled_for(self, profile: str) -> bool:
+        return self.profiles.get(profile, True)
+
+
+@dataclass(frozen=True)
+class Conftest:
+    path: str
+    version: str
+
+
+def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conftest | None, str | None]:
+    """The conftest to run, or None and the reason the Rego stage is skipped."""
+    missing_dirs = [p for p in settings.policies if not Path(p).is_dir()]
+    if missing_dirs:
+        if settings.explicit:
+            raise PolicycheckError(f"conftest: policy directory not found: {missing_dirs[0]}")
+        # No house rules here at all: nothing to require.
+        return None, f"no policy directory ({', '.join(settings.policies)})"
+    wanted = explicit or settings.path or "conftest"
+    path = shutil.which(wanted)
+    if path is None:
+        if required or explicit or settings.path:
+            raise PolicycheckError(f"conftest not found: {wanted} (hack/install-conftest.sh builds it)")
+        return None, "conftest not found on PATH (hack/install-conftest.sh builds it)"
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
+                             stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PolicycheckError(f"conftest at {path} does not run: {exc}") from None
+    match = re.search(r"Conftest:\s*(\S+)", out.stdout)
+    if out.returncode != 0 or not match:
+        raise PolicycheckError(f"conftest at {path} does not run: {_trim(out.stderr or out.stdout)}")
+    return Conftest(path, match.group(1)), None
+
+
+def house_rule_ids(settings: Settings) -> set[str]:
+    """Rule ids the policies can report (for exemptions of Rego rules)."""
+    ids: set[str] = set()
+    for directory in settings.policies:
+        for rego in Path(directory).rglob("*.rego"):
+            if rego.name.endswith("_test.rego"):
+                continue
+            try:
+                ids.update(_RULE_LITERAL.findall(rego.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return ids
+
+
+def _trim(text: str, limit: int = 400) -> str:
+    line = " ".join(text.split())
+    line = re.sub(r"^Error:\s*", "", line)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _secret_values(objects: list[K8sObject]) -> list[str]:
+    values = []
+    for obj in objects:
+        if obj.kind != "Secret":
+            continue
+        for raw in (obj.doc.get("stringData") or {}).values():
+            values.append(str(raw))
+        for raw in (obj.doc.get("data") or {}).values():
+            try:
+                values.append(base64.b64decode(str(raw), validate=True).decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                pass
+            values.append(str(raw))
+    return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for value in secrets:
+        text = text.replace(value, "<redacted>")
+    return text
+
+
+def run(conftest: Conftest, settings: Settings, rendered: Rendered) -> list[dict[str, Any]]:
+    """Raw conftest results of one overlay: dicts with severity, msg, metadata."""
+    argv = [conftest.path, "test", "--combine", "--no-color", "--output", "json"]
+    for policy in settings.policies:
+        argv += ["--policy", os.path.abspath(policy)]
+    for data in settings.data:
+        if Path(data).exists():
+            argv += ["--data", os.path.abspath(data)]
+    if settings.all_namespaces:
+        argv.append("--all-namespaces")
+    else:
+        for namespace in settings.namespaces:
+            argv += ["--namespace", namespace]
+    with tempfile.TemporaryDirectory(prefix="policycheck-conftest-") as tmp:
+        target = Path(tmp, "rendered.yaml")
+        target.write_text(yaml.safe_dump_all([o.doc for o in rendered.objects], sort_keys=False), encoding="utf-8")
+        try:
+            out = subprocess.run([*argv, target.name], cwd=tmp, capture_output=True, text=True,
+                                 timeout=settings.timeout, stdin=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired:
+            raise PolicycheckError(
+                f"{rendered.overlay}: conftest exceeded the timeout of {settings.timeout:g}s") from None
+        except OSError as exc:
+            raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc}") from None
+    if out.returncode not in (0, 1):
+        raise PolicycheckError(f"{rendered.overlay}: conftest failed (exit {out.returncode}): "
+                               f"{_trim(out.stderr or out.stdout)}")
+    try:
+        report = json.loads(out.stdout)
+    except ValueError:
+        reason = _trim(out.stderr) if out.stderr.strip() else "its output is not JSON"
+        raise PolicycheckError(f"{rendered.overlay}: conftest failed: {reason}") from None
+    if not isinstance(report, list):
+        raise PolicycheckError(f"{rendered.overlay}: conftest failed: its output is not a list of results")
+    results = []
+    for entry in report:
+        if not isinstance(entry, dict):
+            continue
+        namespace = entry.get("namespace", "main")
+        for key, severity in (("failures", Severity.ERROR), ("warnings", Severity.WARNING)):
+            for item in entry.get(key) or []:
+                if isinstance(item, dict):
+                    results.append({"namespace": namespace, "severity": severity,
+                                    "msg": str(item.get("msg", "")), "metadata": item.get("metadata") or {}})
+    return results
+
+
+def to_findings(results: list[dict[str, Any]], rendered: Rendered) -> list[Finding]:
+    secrets = _secret_values(rendered.objects)
+    findings = []
+    for result in results:
+        meta = result["metadata"]
+        query = str(meta.get("query", ""))
+        kind_of_query = query.rsplit(".", 1)[-1] if query else ("deny" if result["severity"] is Severity.ERROR
+                                                                  else "warn")
+        rule = str(meta.get("rule") or f"{result['namespace']}.{kind_of_query}")
+        severity = result["severity"]
+        if meta.get("severity") in ("error", "warning"):
+            severity = Severity(meta["severity"])
+        obj = _find(rendered, meta)
+        field = meta.get("field") if isinstance(meta.get("field"), str) and meta.get("field") else None
+        findings.append(Finding(rule, severity, obj, redact(result["msg"], secrets), field,
+                                container=meta.get("container") if isinstance(meta.get("container"), str) else None,
+                                engine="conftest", source=locate(obj, field)))
+    return findings
+
+
+def _find(rendered: Rendered, meta: dict[str, Any]) -> K8sObject:
+    kind, name, namespace = meta.get("kind"), meta.get("name"), meta.get("namespace") or None
+    for obj in rendered.objects:
+        if obj.kind == kind and obj.name == name and (namespace is None or obj.namespace == namespace):
+            return obj
+    # A result about no particular object: point at the overlay itself.
+    kfile = kustomization_file(Path(rendered.overlay))
+    origin = Path(os.path.relpath(kfile)).as_posix() if kfile else None
+    return K8sObject({"kind": str(kind or ""), "metadata": {"name": str(name or "")}}, rendered.overlay, origin)
