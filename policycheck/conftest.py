@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,31 @@ class Settings:
         return self.profiles.get(profile, True)
 
 
-@dataclass(frozen=True)
 class Conftest:
-    path: str
-    version: str
+    """The conftest binary; its version is asked in the background."""
+
+    def __init__(self, path: str, version: str | Future[str]) -> None:
+        self.path = path
+        self._version = version
+
+    @property
+    def version(self) -> str:
+        if isinstance(self._version, Future):
+            try:
+                return self._version.result(timeout=30)
+            except (TimeoutError, OSError, subprocess.SubprocessError):
+                return "unknown"
+        return self._version
+
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-conftest-version")
+
+
+def _version(path: str) -> str:
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
+                         stdin=subprocess.DEVNULL, check=False)
+    match = re.search(r"Conftest:\s*(\S+)", out.stdout)
+    return match.group(1) if out.returncode == 0 and match else "unknown"
 
 
 def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conftest | None, str | None]:
@@ -94,15 +116,9 @@ def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conf
         if required or explicit or settings.path:
             raise PolicycheckError(f"conftest not found: {wanted} (hack/install-conftest.sh builds it)")
         return None, "conftest not found on PATH (hack/install-conftest.sh builds it)"
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
-                             stdin=subprocess.DEVNULL, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PolicycheckError(f"conftest at {path} does not run: {exc}") from None
-    match = re.search(r"Conftest:\s*(\S+)", out.stdout)
-    if out.returncode != 0 or not match:
-        raise PolicycheckError(f"conftest at {path} does not run: {_trim(out.stderr or out.stdout)}")
-    return Conftest(path, match.group(1)), None
+    if not os.access(path, os.X_OK):
+        raise PolicycheckError(f"conftest at {path} is not executable")
+    return Conftest(path, _BACKGROUND.submit(_version, path)), None
 
 
 def house_rule_ids(settings: Settings) -> set[str]:
