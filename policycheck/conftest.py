@@ -27,6 +27,7 @@ import yaml
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
 from policycheck.render import Rendered, kustomization_file
+from policycheck.toolcache import cached_version
 
 DEFAULT_TIMEOUT = 60.0
 _RULE_LITERAL = re.compile(r'(?:k8s\.result\(\s*|"rule"\s*:\s*)"([A-Za-z0-9_.-]+)"')
@@ -118,7 +119,7 @@ def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conf
         return None, "conftest not found on PATH (hack/install-conftest.sh builds it)"
     if not os.access(path, os.X_OK):
         raise PolicycheckError(f"conftest at {path} is not executable")
-    return Conftest(path, _BACKGROUND.submit(_version, path)), None
+    return Conftest(path, _BACKGROUND.submit(cached_version, path, lambda: _version(path))), None
 
 
 def house_rule_ids(settings: Settings) -> set[str]:
