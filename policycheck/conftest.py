@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import yaml
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
 from policycheck.render import Rendered, kustomization_file
-from policycheck.toolcache import cached_version
+from policycheck.toolcache import ToolVersion
 
 DEFAULT_TIMEOUT = 60.0
 _RULE_LITERAL = re.compile(r'(?:k8s\.result\(\s*|"rule"\s*:\s*)"([A-Za-z0-9_.-]+)"')
@@ -76,24 +75,14 @@ class Settings:
         return self.profiles.get(profile, True)
 
 
+@dataclass(frozen=True)
 class Conftest:
-    """The conftest binary; its version is asked in the background."""
-
-    def __init__(self, path: str, version: str | Future[str]) -> None:
-        self.path = path
-        self._version = version
+    path: str
+    _version: str | ToolVersion
 
     @property
     def version(self) -> str:
-        if isinstance(self._version, Future):
-            try:
-                return self._version.result(timeout=30)
-            except (TimeoutError, OSError, subprocess.SubprocessError):
-                return "unknown"
-        return self._version
-
-
-_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-conftest-version")
+        return self._version.get() if isinstance(self._version, ToolVersion) else self._version
 
 
 def _version(path: str) -> str:
@@ -119,7 +108,7 @@ def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conf
         return None, "conftest not found on PATH (hack/install-conftest.sh builds it)"
     if not os.access(path, os.X_OK):
         raise PolicycheckError(f"conftest at {path} is not executable")
-    return Conftest(path, _BACKGROUND.submit(cached_version, path, lambda: _version(path))), None
+    return Conftest(path, ToolVersion(path, lambda: _version(path))), None
 
 
 def house_rule_ids(settings: Settings) -> set[str]:

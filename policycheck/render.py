@@ -29,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from typing import Any
 import yaml
 
 from policycheck.model import K8sObject, PolicycheckError
-from policycheck.toolcache import cached_version
+from policycheck.toolcache import ToolVersion
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
@@ -51,32 +50,21 @@ _REMOTE = re.compile(
 )
 
 
+@dataclass(frozen=True)
 class Kustomize:
-    """How to run kustomize, and what it says its version is.
+    """How to run kustomize, and what it says its version is (asked in the
+    background: for kubectl that costs as much CPU as a render)."""
 
-    Asking kubectl for its version costs as much as a render, so the question
-    runs in the background while the overlays render.
-    """
-
-    def __init__(self, argv: tuple[str, ...], version: str | Future[str]) -> None:
-        self.argv = argv
-        self._version = version
+    argv: tuple[str, ...]
+    _version: str | ToolVersion
 
     @property
     def version(self) -> str:
-        if isinstance(self._version, Future):
-            try:
-                return self._version.result(timeout=30)
-            except (PolicycheckError, TimeoutError, OSError, subprocess.SubprocessError):
-                return "unknown"
-        return self._version
+        return self._version.get() if isinstance(self._version, ToolVersion) else self._version
 
     @property
     def description(self) -> str:
         return f"{' '.join(Path(a).name for a in self.argv)} {self.version}".strip()
-
-
-_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policycheck-version")
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -132,8 +120,7 @@ def _standalone(path: str, timeout: float) -> Kustomize:
 def _kubectl(path: str, timeout: float) -> Kustomize:
     if not os.access(path, os.X_OK):
         raise PolicycheckError(f"kubectl at {path} is not executable")
-    return Kustomize((path, "kustomize"), _BACKGROUND.submit(
-        cached_version, path, lambda: _kubectl_version(path, timeout)))
+    return Kustomize((path, "kustomize"), ToolVersion(path, lambda: _kubectl_version(path, timeout)))
 
 
 def _kubectl_version(path: str, timeout: float) -> str:

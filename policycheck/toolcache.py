@@ -11,9 +11,27 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policycheck-version")
+
+
+class ToolVersion:
+    """A tool's version, asked in the background (from the cache when the
+    binary is unchanged) and waited for only when someone reads it."""
+
+    def __init__(self, path: str, ask: Callable[[], str]) -> None:
+        self._future: Future[str] = _BACKGROUND.submit(cached_version, path, ask)
+
+    def get(self) -> str:
+        try:
+            return self._future.result(timeout=30)
+        except (TimeoutError, OSError, ValueError, subprocess.SubprocessError):
+            return "unknown"
 
 
 def _cache_file() -> Path:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from policycheck import engine
@@ -56,3 +58,18 @@ def check_fires(rule: str) -> None:
 
 def check_passes(rule: str) -> None:
     assert fixture_findings(rule, "passes") == []
+
+
+def family_tests(name: str) -> tuple[list[str], Callable[[str], None], Callable[[str], None]]:
+    """The rules of a family and its two fixture tests, parametrized over them."""
+    rules = family(name)
+
+    @pytest.mark.parametrize("rule", rules)
+    def test_fires(rule: str) -> None:
+        check_fires(rule)
+
+    @pytest.mark.parametrize("rule", rules)
+    def test_passes(rule: str) -> None:
+        check_passes(rule)
+
+    return rules, test_fires, test_passes

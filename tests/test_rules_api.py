@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from policycheck.model import K8sObject, Severity
 from policycheck.render import Rendered
-from tests.rulekit import FIXTURES, check_fires, check_passes, family, load, run
+from tests.rulekit import FIXTURES, family_tests, load, run
 
 FAMILY = "api"
-RULES = family(FAMILY)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_fires(rule: str) -> None:
-    check_fires(rule)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_passes(rule: str) -> None:
-    check_passes(rule)
+RULES, test_fires, test_passes = family_tests(FAMILY)
 
 
 def test_unknown_kinds_are_unvalidated_warnings() -> None:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.rulekit import check_fires, check_passes, family, fixture_findings
+from tests.rulekit import family_tests, fixture_findings
 
 FAMILY = "availability"
-RULES = family(FAMILY)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_fires(rule: str) -> None:
-    check_fires(rule)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_passes(rule: str) -> None:
-    check_passes(rule)
+RULES, test_fires, test_passes = family_tests(FAMILY)
 
 
 def test_hpa_owned_workload_must_not_set_replicas() -> None:

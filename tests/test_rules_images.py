@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.rulekit import check_fires, check_passes, family
+from tests.rulekit import family_tests
 
 FAMILY = "images"
-RULES = family(FAMILY)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_fires(rule: str) -> None:
-    check_fires(rule)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_passes(rule: str) -> None:
-    check_passes(rule)
+RULES, test_fires, test_passes = family_tests(FAMILY)
 
 
 def test_image_reference_parsing() -> None:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.rulekit import FIXTURES, check_fires, check_passes, family, fixture_findings
+from tests.rulekit import FIXTURES, family_tests, fixture_findings
 
 FAMILY = "security"
-RULES = family(FAMILY)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_fires(rule: str) -> None:
-    check_fires(rule)
-
-
-@pytest.mark.parametrize("rule", RULES)
-def test_passes(rule: str) -> None:
-    check_passes(rule)
+RULES, test_fires, test_passes = family_tests(FAMILY)
 
 
 def test_field_line_is_exact() -> None:
