@@ -17,12 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from policycheck import __version__
-from policycheck.model import PolicycheckError, Severity
+from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError, Severity
 from policycheck.render import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, find_kustomize, find_overlays, render
 
 # The rule catalog, the schemas and the reporters are imported where they are
 # used: a check imports them while kustomize renders, not before.
-DEFAULT_KUBE_VERSION = "1.35"
 
 
 class _Parser(argparse.ArgumentParser):

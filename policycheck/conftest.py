@@ -25,7 +25,7 @@ import yaml
 
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
-from policycheck.render import Rendered, kustomization_file
+from policycheck.render import Rendered, kustomization_file, trim_error
 from policycheck.toolcache import ToolVersion
 
 DEFAULT_TIMEOUT = 60.0
@@ -125,12 +125,6 @@ def house_rule_ids(settings: Settings) -> set[str]:
     return ids
 
 
-def _trim(text: str, limit: int = 400) -> str:
-    line = " ".join(text.split())
-    line = re.sub(r"^Error:\s*", "", line)
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
 def _secret_values(objects: list[K8sObject]) -> list[str]:
     values = []
     for obj in objects:
@@ -179,11 +173,11 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered) -> list[dict
             raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc}") from None
     if out.returncode not in (0, 1):
         raise PolicycheckError(f"{rendered.overlay}: conftest failed (exit {out.returncode}): "
-                               f"{_trim(out.stderr or out.stdout)}")
+                               f"{trim_error(out.stderr or out.stdout)}")
     try:
         report = json.loads(out.stdout)
     except ValueError:
-        reason = _trim(out.stderr) if out.stderr.strip() else "its output is not JSON"
+        reason = trim_error(out.stderr) if out.stderr.strip() else "its output is not JSON"
         raise PolicycheckError(f"{rendered.overlay}: conftest failed: {reason}") from None
     if not isinstance(report, list):
         raise PolicycheckError(f"{rendered.overlay}: conftest failed: its output is not a list of results")

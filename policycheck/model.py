@@ -7,6 +7,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+# Target Kubernetes version when neither --kube-version nor the config names one.
+DEFAULT_KUBE_VERSION = "1.35"
+
 
 class PolicycheckError(Exception):
     """A usage, configuration, render or tool error: one line for stderr, exit code 2."""

@@ -112,7 +112,7 @@ def _standalone(path: str, timeout: float) -> Kustomize:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PolicycheckError(f"kustomize at {path} does not run: {exc}") from None
     if out.returncode != 0:
-        raise PolicycheckError(f"kustomize at {path} does not run: {_trim(out.stderr)}")
+        raise PolicycheckError(f"kustomize at {path} does not run: {trim_error(out.stderr)}")
     match = re.search(r"v?\d+\.\d+\.\d+", out.stdout)
     return Kustomize((path, "build"), match.group(0) if match else out.stdout.strip())
 
@@ -132,7 +132,7 @@ def _kubectl_version(path: str, timeout: float) -> str:
     return str(info.get("kustomizeVersion") or "unknown")
 
 
-def _trim(text: str, limit: int = 400) -> str:
+def trim_error(text: str, limit: int = 400) -> str:
     """One line of a tool's error output, without kustomize's noise."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     line = " ".join(lines) if lines else "no error output"
@@ -369,7 +369,7 @@ def _build(argv: list[str], name: str, timeout: float, memory_mib: int) -> str:
     if proc.returncode != 0:
         if _out_of_memory(stderr, proc.returncode):
             raise PolicycheckError(f"{name}: render exceeded the memory limit of {memory_mib} MiB")
-        raise PolicycheckError(f"{name}: kustomize build failed: {_trim(_unwrap(stderr))}")
+        raise PolicycheckError(f"{name}: kustomize build failed: {trim_error(_unwrap(stderr))}")
     return stdout
 
 

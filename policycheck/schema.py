@@ -16,9 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from policycheck.model import PolicycheckError
-
-DEFAULT_KUBE_VERSION = "1.35"
+from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError
 
 
 @dataclass(frozen=True)
@@ -70,10 +68,6 @@ def _validator(version: str, definition: str) -> jsonschema.protocols.Validator:
     defs, _ = _definitions(version)
     schema = {"$defs": defs, "$ref": f"#/$defs/{definition}"}
     return jsonschema.Draft202012Validator(schema)
-
-
-def known(api_version: str, kind: str, version: str = DEFAULT_KUBE_VERSION) -> bool:
-    return (api_version, kind) in _definitions(version)[1]
 
 
 def validate(doc: dict[str, Any], version: str = DEFAULT_KUBE_VERSION) -> list[SchemaError] | None:

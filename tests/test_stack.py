@@ -12,18 +12,12 @@ import pytest
 import yaml
 
 from policycheck import pss, schema
-from policycheck.k8s import containers, pod_template
+from policycheck.k8s import containers, parse_quantity, pod_template
 from policycheck.render import KUSTOMIZATION_NAMES, render
 from tests.conftest import OVERLAYS, ROOT, find
 
 SCHEMA_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
 WORKLOADS = {("StatefulSet", "postgresql"), ("StatefulSet", "redis"), ("Deployment", "api"), ("Deployment", "worker")}
-_QUANTITY = {"m": 1e-3, "": 1.0, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
-
-
-def quantity(value: str) -> float:
-    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value)).groups()
-    return float(number) * _QUANTITY[unit]
 
 
 @pytest.mark.parametrize("version", SCHEMA_VERSIONS)
@@ -82,7 +76,7 @@ def _resources(objects) -> dict[tuple[str, str], float]:  # noqa: ANN001
         for c in containers(pod) if pod else ():
             for kind, values in c.spec["resources"].items():
                 for res, value in values.items():
-                    out[(obj.name, f"{kind}.{res}")] = quantity(value)
+                    out[(obj.name, f"{kind}.{res}")] = parse_quantity(value)
     return out
 
 
