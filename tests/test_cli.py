@@ -176,3 +176,29 @@ def test_searching_a_tree_finds_overlays_not_bases() -> None:
     paths = [o["path"] for o in json.loads(out.stdout)["overlays"]]
     assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted"]
     assert out.returncode == 1  # the planted overlay
+
+
+def test_color_only_on_a_terminal_and_never_with_no_color() -> None:
+    import pty
+
+    def on_tty(env: dict[str, str]) -> str:
+        primary, secondary = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "policycheck", "tests/overlays/planted", "--profile", "dev"],
+                                cwd=ROOT, stdout=secondary, stderr=subprocess.DEVNULL, env=env)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=120)
+        os.close(primary)
+        return b"".join(chunks).decode()
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\033[31m" in on_tty(env)
+    assert "\033[" not in on_tty({**env, "NO_COLOR": "1"})
