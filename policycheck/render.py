@@ -171,6 +171,11 @@ def find_overlays(paths: list[str]) -> list[Path]:
     return [Path(os.path.relpath(p)) for p in unique]
 
 
+def _is_remote(directory: Path, entry: str) -> bool:
+    """A URL-like entry, unless a local file or directory has that name."""
+    return bool(_REMOTE.match(entry)) and not (directory / entry).exists()
+
+
 def _local_includes(directory: Path) -> set[Path]:
     """Local directories a kustomization lists as resources or components."""
     kfile = kustomization_file(directory)
@@ -185,7 +190,7 @@ def _local_includes(directory: Path) -> set[Path]:
     for key in ("resources", "components", "bases"):
         for entry in _entries(data.get(key)):
             target = (directory / entry).resolve()
-            if not _REMOTE.match(entry) and target.is_dir():
+            if not _is_remote(directory, entry) and target.is_dir():
                 out.add(target)
     return out
 
@@ -266,12 +271,12 @@ def preflight(overlay: Path, allow_remote: bool) -> OriginIndex:
             raise PolicycheckError(f"{rel}: helm charts are not rendered (helm is disabled)")
         for key in ("generators", "transformers", "validators"):
             for entry in _entries(data.get(key)):
-                if _REMOTE.match(entry):
+                if _is_remote(directory, entry):
                     raise PolicycheckError(f"{rel}: remote {key} entry refused: {entry}")
                 _refuse_function(directory / entry, rel, key)
         for key in ("resources", "components", "bases"):
             for entry in _entries(data.get(key)):
-                if _REMOTE.match(entry):
+                if _is_remote(directory, entry):
                     if not allow_remote:
                         raise PolicycheckError(
                             f"{rel}: remote {key[:-1]} refused: {entry} (use --allow-remote to fetch it)"
@@ -310,13 +315,6 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1})" if mark else str(problem)
 
 
-def _limit_memory(limit_bytes: int) -> Any:
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-
-    return apply
-
-
 @dataclass
 class Rendered:
     overlay: str
@@ -348,6 +346,18 @@ def _build(argv: list[str], name: str, timeout: float, memory_mib: int) -> str:
     # No plugin directory to load from, whatever the caller's environment says.
     env.pop("KUSTOMIZE_PLUGIN_HOME", None)
     env.pop("XDG_CONFIG_HOME", None)
+    limit = memory_mib * 1024 * 1024
+    # The cap must be in place before kustomize starts: Go sizes its address
+    # space reservations from RLIMIT_AS at start-up. util-linux prlimit sets
+    # it without a shell; where it is missing, a preexec_fn does (not safe
+    # with threads in general, but it only makes one system call).
+    prlimit = shutil.which("prlimit")
+    preexec = None
+    if prlimit:
+        argv = [prlimit, f"--as={limit}", "--", *argv]
+    else:
+        def preexec() -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         proc = subprocess.Popen(
             argv,
@@ -357,7 +367,7 @@ def _build(argv: list[str], name: str, timeout: float, memory_mib: int) -> str:
             text=True,
             env=env,
             start_new_session=True,
-            preexec_fn=_limit_memory(memory_mib * 1024 * 1024),  # noqa: PLW1509
+            preexec_fn=preexec,  # noqa: PLW1509
         )
     except OSError as exc:
         raise PolicycheckError(f"{name}: cannot run kustomize: {exc}") from None
