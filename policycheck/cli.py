@@ -135,13 +135,13 @@ def _check(args: argparse.Namespace) -> int:
         futures = [pool.submit(render, o, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
                                allow_remote=args.allow_remote) for o in overlays]
         try:
-            return _evaluate(args, overlays, kustomize, futures)
+            return _evaluate(args, overlays, kustomize, futures, pool)
         finally:
             for future in futures:
                 future.cancel()
 
 
-def _evaluate(args, overlays, kustomize, futures) -> int:  # noqa: ANN001
+def _evaluate(args, overlays, kustomize, futures, pool) -> int:  # noqa: ANN001
     from policycheck import config, conftest, engine, schema
     from policycheck.report import OverlayResult, Report
     from policycheck.report import json as json_report
@@ -160,21 +160,19 @@ def _evaluate(args, overlays, kustomize, futures) -> int:  # noqa: ANN001
     house_rules = frozenset(conftest.house_rule_ids(settings)) if rego else frozenset()
     notes = [f"Rego stage skipped: {skipped}"] if skipped else []
     results = []
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(overlays)))) as pool:
-        rego_runs = {}
-        for overlay, future in zip(overlays, futures, strict=True):
-            rendered = future.result()
-            if rego and settings.enabled_for(profiles[overlay].name):
-                rego_runs[overlay] = pool.submit(conftest.run, rego, settings, rendered)
-            results.append((rendered, engine.run(rendered, profiles[overlay], kube_version,
-                                                 house_rules=house_rules)))
-        for overlay, (rendered, findings) in zip(overlays, results, strict=True):
-            if overlay in rego_runs:
-                house = conftest.to_findings(rego_runs[overlay].result(), rendered)
-                findings.extend(engine.exempt(house, frozenset(engine.REGISTRY) | house_rules,
-                                              datetime.date.today()))
-            elif rego:
-                notes.append(f"Rego stage off for {rendered.overlay} (profile {profiles[overlay].name})")
+    rego_runs = {}
+    for overlay, future in zip(overlays, futures, strict=True):
+        rendered = future.result()
+        if rego and settings.enabled_for(profiles[overlay].name):
+            # conftest runs in the render pool while the built-in rules run here.
+            rego_runs[overlay] = pool.submit(conftest.run, rego, settings, rendered)
+        results.append((rendered, engine.run(rendered, profiles[overlay], kube_version, house_rules=house_rules)))
+    for overlay, (rendered, findings) in zip(overlays, results, strict=True):
+        if overlay in rego_runs:
+            house = conftest.to_findings(rego_runs[overlay].result(), rendered)
+            findings.extend(engine.exempt(house, house_rules, datetime.date.today()))
+        elif rego:
+            notes.append(f"Rego stage off for {rendered.overlay} (profile {profiles[overlay].name})")
     if args.verbose:
         print(f"policycheck {__version__}: rendered with {kustomize.description}", file=sys.stderr)
     report = Report(

@@ -38,11 +38,12 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
             severity = p.severity if p.severity is not None and p.severity.rank < level.rank else level
             findings.append(Finding(rule.id, severity, p.obj, p.message, p.field, p.container,
                                     source=locate(p.obj, p.field)))
-    return exempt(findings, known, ctx.today)
+    return exempt(findings, house_rules, ctx.today)
 
 
-def exempt(findings: list[Finding], known: frozenset[str], today: dt.date) -> list[Finding]:
+def exempt(findings: list[Finding], house_rules: frozenset[str], today: dt.date) -> list[Finding]:
     """Mark findings that a valid exemption annotation covers (any engine)."""
+    known = frozenset(REGISTRY) | house_rules
     for finding in findings:
         if finding.rule in UNEXEMPTABLE:
             continue

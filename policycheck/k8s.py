@@ -105,6 +105,12 @@ def effective(container: Container, key: str) -> tuple[Any, str | None]:
     return None, None
 
 
+def requests_and_limits(container: Container) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A container's resource requests and limits (empty when unset)."""
+    resources = _mapping(container.spec.get("resources"))
+    return _mapping(resources.get("requests")), _mapping(resources.get("limits"))
+
+
 def security_context(container: Container) -> dict[str, Any]:
     return _mapping(container.spec.get("securityContext"))
 

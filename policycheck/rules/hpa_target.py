@@ -23,7 +23,7 @@ Drop `replicas:` from the workload (the overlay's `replicas:` list too) and
 set `resources.requests.cpu` on each container.
 """
 
-from policycheck.k8s import containers, pod_template
+from policycheck.k8s import containers, pod_template, requests_and_limits
 from policycheck.rules.base import Problem
 
 ID = "hpa-target"
@@ -54,6 +54,6 @@ def check(ctx, options):
                 continue
             name = resource.get("name")
             for c in containers(pod):
-                if c.list_name == "containers" and name not in ((c.spec.get("resources") or {}).get("requests") or {}):
+                if c.list_name == "containers" and name not in requests_and_limits(c)[0]:
                     yield Problem(hpa, f"HPA {hpa.name} scales on {name} utilization but container {c.name} of "
                                   f"{target.kind} {target.name} requests no {name}", f"spec.metrics[{index}]")

@@ -23,7 +23,7 @@ resources:
 ```
 """
 
-from policycheck.k8s import parse_quantity
+from policycheck.k8s import parse_quantity, requests_and_limits
 from policycheck.rules.base import Problem
 
 ID = "resource-limits"
@@ -36,9 +36,7 @@ def check(ctx, options):
     for c in ctx.containers():
         if c.list_name == "ephemeralContainers":
             continue
-        resources = c.spec.get("resources") or {}
-        requests = resources.get("requests") or {}
-        limits = resources.get("limits") or {}
+        requests, limits = requests_and_limits(c)
         for res in ("cpu", "memory"):
             if res not in limits:
                 yield Problem(c.pod.obj, f"container {c.name} has no {res} limit",

@@ -21,6 +21,7 @@ resources:
 ```
 """
 
+from policycheck.k8s import requests_and_limits
 from policycheck.rules.base import Problem
 
 ID = "resource-requests"
@@ -33,8 +34,7 @@ def check(ctx, options):
     for c in ctx.containers():
         if c.list_name == "ephemeralContainers":
             continue  # the API forbids resources on ephemeral containers
-        resources = c.spec.get("resources") or {}
-        requests = resources.get("requests") or {}
+        requests, _ = requests_and_limits(c)
         for res in ("cpu", "memory"):
             if res not in requests:
                 yield Problem(c.pod.obj, f"container {c.name} has no {res} request",
