@@ -7,12 +7,14 @@ import datetime as dt
 from policycheck.config import Profile
 from policycheck.context import Context
 from policycheck.exemptions import exemption_for
-from policycheck.model import Finding, PolicycheckError, Severity
+from policycheck.model import Finding, Severity
 from policycheck.provenance import locate
-from policycheck.render import Rendered
-from policycheck.rules import REGISTRY
+from policycheck.render import Rendered, overlay_object
+from policycheck.rules import REGISTRY, Problem
 
 UNEXEMPTABLE = {"exemption-reason"}
+# Rules that read no object fields through access.Node.
+NOT_READERS = {"schema", "field-type"}
 
 
 def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date | None = None, *,
@@ -21,24 +23,46 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
     that exemptions may name besides the catalog."""
     known = frozenset(REGISTRY) | house_rules
     ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today(), known)
+    for obj in rendered.objects:
+        obj.shape.problems.clear()  # recorded afresh by this run's reads
     findings: list[Finding] = []
+    # field-type reports what the other rules could not read, so asking for it alone runs them silently.
+    silent_reads = only is not None and "field-type" in only
     for rule in REGISTRY.values():
-        if only is not None and rule.id not in only:
+        silent = only is not None and rule.id not in only
+        if silent and not (silent_reads and rule.id not in NOT_READERS):
             continue
         level = profile.level(rule.id)
-        if level is None:
+        if level is None and not silent:
             continue
         options = profile.rule_options(rule.id)
         try:
             problems = list(rule.check(ctx, options))
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise PolicycheckError(f"{rendered.overlay}: rule {rule.id} cannot read the rendered objects "
-                                   f"({type(exc).__name__}: {exc}); run the schema rule alone to see why") from None
+        except Exception as exc:  # noqa: BLE001 - a last resort: one rule's bug must not end the run
+            problems = [_internal_error(rendered, rule.id, exc)]
+            level = Severity.ERROR  # what could not be checked must not pass
+        if silent:
+            continue
         for p in problems:
             severity = p.severity if p.severity is not None and p.severity.rank < level.rank else level
             findings.append(Finding(rule.id, severity, p.obj, p.message, p.field, p.container,
                                     source=locate(p.obj, p.field)))
-    return exempt(findings, house_rules, ctx.today)
+    return exempt(_without_duplicates(findings), house_rules, ctx.today)
+
+
+def _internal_error(rendered: Rendered, rule_id: str, exc: Exception) -> Problem:
+    """A rule raised although it reads through access.Node: report it, at error level, on the overlay."""
+    return Problem(overlay_object(rendered.overlay), f"rule {rule_id} failed on this overlay "
+                   f"({type(exc).__name__}); its findings here are incomplete. This is a policycheck bug.",
+                   severity=Severity.ERROR)
+
+
+def _without_duplicates(findings: list[Finding]) -> list[Finding]:
+    """A field-type finding supersedes the schema finding on the same object and field."""
+    typed = {(id(f.obj), f.field) for f in findings if f.rule == "field-type"}
+    if not typed:
+        return findings
+    return [f for f in findings if not (f.rule == "schema" and (id(f.obj), f.field) in typed)]
 
 
 def exempt(findings: list[Finding], house_rules: frozenset[str], today: dt.date) -> list[Finding]:

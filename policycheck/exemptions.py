@@ -35,7 +35,7 @@ def _annotations(obj: K8sObject) -> Iterator[Annotation]:
     pod = pod_template(obj)
     if pod is not None and pod.path != "spec":
         meta_path = pod.path[: -len(".spec")] + ".metadata"
-        for key, value in (pod.metadata.get("annotations") or {}).items():
+        for key, value in pod.metadata.str_map("annotations").items():
             yield Annotation(key, str(value if value is not None else ""), annotation_field(meta_path, key))
 
 

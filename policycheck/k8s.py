@@ -1,5 +1,6 @@
 """Kubernetes object helpers: pod specs of every workload kind, containers,
-effective security context."""
+effective security context, selectors. Every read goes through access.Node,
+so a wrong type reads as absent (and is recorded), never as a crash."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from policycheck.access import Node
 from policycheck.model import K8sObject
 
 # kind -> path (list of keys) from the object to its pod template.
@@ -28,67 +30,61 @@ class PodTemplate:
     """The pod spec of a workload and the dotted path it sits at."""
 
     obj: K8sObject
-    spec: dict[str, Any]
-    metadata: dict[str, Any]
+    spec: Node
+    metadata: Node
     path: str  # dotted path of the pod spec, e.g. "spec.template.spec"
 
     @property
     def labels(self) -> dict[str, str]:
-        labels = self.metadata.get("labels")
-        return labels if isinstance(labels, dict) else {}
+        return self.metadata.str_map("labels")
+
+    @property
+    def meta_path(self) -> str:
+        """Dotted path of the pod's metadata ("metadata" for a Pod)."""
+        return "metadata" if self.path == "spec" else self.path[: -len(".spec")] + ".metadata"
 
 
 @dataclass(frozen=True)
 class Container:
     pod: PodTemplate
-    spec: dict[str, Any]
+    spec: Node
     list_name: str
     index: int
 
     @property
     def name(self) -> str:
-        return str(self.spec.get("name", ""))
+        return self.spec.str("name") or ""
 
     @property
     def path(self) -> str:
-        return f"{self.pod.path}.{self.list_name}[{self.index}]"
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+        return self.spec.path
 
 
 def pod_template(obj: K8sObject) -> PodTemplate | None:
     """The pod spec of a Pod or a workload, or None for other kinds."""
     if obj.kind == "Pod":
-        return PodTemplate(obj, _mapping(obj.doc.get("spec")), obj.metadata, "spec")
+        return PodTemplate(obj, obj.root.map("spec"), obj.metadata, "spec")
     keys = POD_TEMPLATE_PATHS.get(obj.kind)
     if keys is None:
         return None
-    node: Any = obj.doc
+    node = obj.root
     for key in keys:
-        node = _mapping(node).get(key)
-    template = _mapping(node)
-    return PodTemplate(
-        obj,
-        _mapping(template.get("spec")),
-        _mapping(template.get("metadata")),
-        ".".join(keys) + ".spec",
-    )
+        node = node.map(key)
+    spec = node.map("spec")
+    return PodTemplate(obj, spec, node.map("metadata"), spec.path)
 
 
 def containers(pod: PodTemplate) -> Iterator[Container]:
     """Every container of a pod, init and ephemeral ones included."""
     for list_name in CONTAINER_LISTS:
-        items = pod.spec.get(list_name)
-        if not isinstance(items, list):
-            continue
-        for index, spec in enumerate(items):
-            if isinstance(spec, dict):
+        for index, spec in enumerate(pod.spec.list(list_name)):
+            if spec.is_map:
                 yield Container(pod, spec, list_name, index)
+            elif spec.value is not None:
+                spec.shape.wrong(spec.path, ("mapping",), spec.value)
 
 
-def effective(container: Container, key: str) -> tuple[Any, str | None]:
+def effective(container: Container, key: str, *expected: str) -> tuple[Any, str | None]:
     """A securityContext setting as the kubelet applies it.
 
     Returns the value and the dotted path where it is set: the container's
@@ -96,38 +92,40 @@ def effective(container: Container, key: str) -> tuple[Any, str | None]:
     for the pod (capabilities, privileged, ...) are looked up on the
     container alone by the callers.
     """
-    own = _mapping(container.spec.get("securityContext"))
-    if key in own and own[key] is not None:
-        return own[key], f"{container.path}.securityContext.{key}"
-    pod = _mapping(container.pod.spec.get("securityContext"))
-    if key in pod and pod[key] is not None:
-        return pod[key], f"{container.pod.path}.securityContext.{key}"
+    own = container.spec.map("securityContext")
+    value = own.get(key, *expected)
+    if value is not None:
+        return value, f"{own.path}.{key}"
+    pod = container.pod.spec.map("securityContext")
+    value = pod.get(key, *expected)
+    if value is not None:
+        return value, f"{pod.path}.{key}"
     return None, None
 
 
-def requests_and_limits(container: Container) -> tuple[dict[str, Any], dict[str, Any]]:
+def requests_and_limits(container: Container) -> tuple[Node, Node]:
     """A container's resource requests and limits (empty when unset)."""
-    resources = _mapping(container.spec.get("resources"))
-    return _mapping(resources.get("requests")), _mapping(resources.get("limits"))
+    resources = container.spec.map("resources")
+    return resources.map("requests"), resources.map("limits")
 
 
-def security_context(container: Container) -> dict[str, Any]:
-    return _mapping(container.spec.get("securityContext"))
+def security_context(container: Container) -> Node:
+    return container.spec.map("securityContext")
 
 
-def selector_matches(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
+def selector_matches(selector: Node, labels: dict[str, str]) -> bool:
     """A LabelSelector (matchLabels and matchExpressions) against labels.
 
     An empty selector matches everything, as in NetworkPolicy and PDB.
     """
-    selector = _mapping(selector)
-    for key, value in _mapping(selector.get("matchLabels")).items():
+    for key, value in selector.str_map("matchLabels").items():
         if labels.get(key) != value:
             return False
-    for raw in selector.get("matchExpressions") or []:
-        expr = _mapping(raw)
-        key, op = expr.get("key"), expr.get("operator")
-        values = expr.get("values") or []
+    for expr in selector.maps("matchExpressions"):
+        key, op = expr.str("key"), expr.str("operator")
+        values = expr.strs("values")
+        if key is None:
+            continue
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and key in labels and labels[key] in values:
@@ -152,7 +150,9 @@ def parse_quantity(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    match = _QUANTITY.fullmatch(str(value).strip())
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    match = _QUANTITY.fullmatch(value.strip())
     if not match or match.group(2) not in _SUFFIX:
         return None
     try:
@@ -161,7 +161,7 @@ def parse_quantity(value: Any) -> float | None:
         return None
 
 
-def pods_selected_by(selector: dict[str, Any] | None, pods: list[PodTemplate], namespace: str | None
+def pods_selected_by(selector: dict[str, str], pods: list[PodTemplate], namespace: str | None
                      ) -> list[PodTemplate]:
     """Pod templates whose labels a Service-style selector (plain map) matches."""
     if not selector:

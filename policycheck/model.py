@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from policycheck.access import Node, Shape
+
 # Target Kubernetes version when neither --kube-version nor the config names one.
 DEFAULT_KUBE_VERSION = "1.35"
 
@@ -49,38 +51,43 @@ class K8sObject:
     overlay: str
     origin: str | None = None
     generated_by: str | None = None
+    # Fields whose type a rule could not read (see access.py).
+    shape: Shape = dataclasses.field(default_factory=Shape, repr=False, compare=False)
+
+    @property
+    def root(self) -> Node:
+        """The whole object, for typed reads."""
+        return Node(self.doc, "", self.shape)
 
     @property
     def kind(self) -> str:
-        return str(self.doc.get("kind", ""))
+        kind = self.doc.get("kind")
+        return kind if isinstance(kind, str) else str(kind or "")
 
     @property
     def api_version(self) -> str:
-        return str(self.doc.get("apiVersion", ""))
+        version = self.doc.get("apiVersion")
+        return version if isinstance(version, str) else str(version or "")
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        meta = self.doc.get("metadata")
-        return meta if isinstance(meta, dict) else {}
+    def metadata(self) -> Node:
+        return self.root.map("metadata")
 
     @property
     def name(self) -> str:
-        return str(self.metadata.get("name", ""))
+        return self.metadata.str("name") or ""
 
     @property
     def namespace(self) -> str | None:
-        ns = self.metadata.get("namespace")
-        return str(ns) if ns is not None else None
+        return self.metadata.str("namespace")
 
     @property
     def annotations(self) -> dict[str, str]:
-        ann = self.metadata.get("annotations")
-        return ann if isinstance(ann, dict) else {}
+        return self.metadata.str_map("annotations")
 
     @property
     def labels(self) -> dict[str, str]:
-        lab = self.metadata.get("labels")
-        return lab if isinstance(lab, dict) else {}
+        return self.metadata.str_map("labels")
 
     def ref(self) -> str:
         return f"{self.kind}/{self.name}"

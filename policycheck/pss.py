@@ -38,21 +38,16 @@ def restricted(pod: PodTemplate) -> list[Violation]:
     out: list[Violation] = []
     spec, base = pod.spec, pod.path
     for key in ("hostNetwork", "hostPID", "hostIPC"):
-        if spec.get(key) is True:
+        if spec.bool(key) is True:
             out.append(Violation(f"{base}.{key}", f"{key} shares the node's namespace"))
-    pod_sc = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
-    for index, sysctl in enumerate(pod_sc.get("sysctls") or []):
-        if isinstance(sysctl, dict) and sysctl.get("name") not in SAFE_SYSCTLS:
-            out.append(Violation(f"{base}.securityContext.sysctls[{index}]",
-                                 f"sysctl {sysctl.get('name')} is not in the safe set"))
-    for index, volume in enumerate(spec.get("volumes") or []):
-        if not isinstance(volume, dict):
-            continue
-        kinds = [k for k in volume if k != "name"]
-        bad = [k for k in kinds if k not in RESTRICTED_VOLUMES]
+    for sysctl in spec.map("securityContext").maps("sysctls"):
+        name = sysctl.str("name")
+        if name not in SAFE_SYSCTLS:
+            out.append(Violation(sysctl.path, f"sysctl {name} is not in the safe set"))
+    for volume in spec.maps("volumes"):
+        bad = [k for k in volume.keys() if k != "name" and k not in RESTRICTED_VOLUMES]
         if bad:
-            out.append(Violation(f"{base}.volumes[{index}].{bad[0]}",
-                                 f"volume {volume.get('name')} is of type {bad[0]}"))
+            out.append(Violation(f"{volume.path}.{bad[0]}", f"volume {volume.str('name')} is of type {bad[0]}"))
     for c in containers(pod):
         out.extend(_container(c))
     return out
@@ -66,39 +61,39 @@ def _container(c) -> list[Violation]:  # noqa: ANN001 - k8s.Container
     def bad(field: str, message: str) -> None:
         out.append(Violation(field, message, c.name))
 
-    if sc.get("privileged") is True:
+    if sc.bool("privileged") is True:
         bad(f"{here}.privileged", "container is privileged")
-    if sc.get("allowPrivilegeEscalation") is not False:
+    if sc.bool("allowPrivilegeEscalation") is not False:
         bad(f"{here}.allowPrivilegeEscalation", "allowPrivilegeEscalation is not false")
-    non_root, _ = effective(c, "runAsNonRoot")
+    non_root, _ = effective(c, "runAsNonRoot", "boolean")
     if non_root is not True:
         bad(f"{here}.runAsNonRoot", "runAsNonRoot is not true (container or pod)")
-    user, where = effective(c, "runAsUser")
+    user, where = effective(c, "runAsUser", "integer")
     if user == 0:
         bad(where or f"{here}.runAsUser", "runAsUser is 0 (root)")
-    seccomp, _ = effective(c, "seccompProfile")
-    if not isinstance(seccomp, dict) or seccomp.get("type") not in ALLOWED_SECCOMP:
+    seccomp, where = effective(c, "seccompProfile", "mapping")
+    if seccomp is None or seccomp.get("type") not in ALLOWED_SECCOMP:
         bad(f"{here}.seccompProfile.type", "seccompProfile is not RuntimeDefault or Localhost")
-    caps = sc.get("capabilities") if isinstance(sc.get("capabilities"), dict) else {}
-    if "ALL" not in (caps.get("drop") or []):
+    caps = sc.map("capabilities")
+    if "ALL" not in caps.strs("drop"):
         bad(f"{here}.capabilities.drop", "capabilities do not drop ALL")
-    for index, cap in enumerate(caps.get("add") or []):
-        if cap != "NET_BIND_SERVICE":
-            bad(f"{here}.capabilities.add[{index}]", f"capability {cap} is added")
-    windows, _ = effective(c, "windowsOptions")
-    if isinstance(windows, dict) and windows.get("hostProcess") is True:
+    for cap in caps.list("add"):
+        if cap.value != "NET_BIND_SERVICE":
+            bad(cap.path, f"capability {cap.value} is added")
+    windows, _ = effective(c, "windowsOptions", "mapping")
+    if windows is not None and windows.get("hostProcess") is True:
         bad(f"{here}.windowsOptions.hostProcess", "hostProcess container")
-    selinux, where = effective(c, "seLinuxOptions")
-    if isinstance(selinux, dict) and (
+    selinux, where = effective(c, "seLinuxOptions", "mapping")
+    if selinux is not None and (
         selinux.get("type", "") not in ALLOWED_SELINUX_TYPES or selinux.get("user") or selinux.get("role")
     ):
         bad(where or f"{here}.seLinuxOptions", "seLinuxOptions set a forbidden type, user or role")
     if sc.get("procMount") not in (None, "Default"):
         bad(f"{here}.procMount", "procMount is not Default")
-    apparmor, where = effective(c, "appArmorProfile")
-    if isinstance(apparmor, dict) and apparmor.get("type") not in ("RuntimeDefault", "Localhost"):
+    apparmor, where = effective(c, "appArmorProfile", "mapping")
+    if apparmor is not None and apparmor.get("type") not in ("RuntimeDefault", "Localhost"):
         bad(where or f"{here}.appArmorProfile", "appArmorProfile is not RuntimeDefault or Localhost")
-    for index, port in enumerate(c.spec.get("ports") or []):
-        if isinstance(port, dict) and port.get("hostPort"):
-            bad(f"{c.path}.ports[{index}].hostPort", "hostPort is set")
+    for port in c.spec.maps("ports"):
+        if port.get("hostPort"):
+            bad(f"{port.path}.hostPort", "hostPort is set")
     return out

@@ -140,6 +140,13 @@ def trim_error(text: str, limit: int = 400) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def overlay_object(overlay: str) -> K8sObject:
+    """A stand-in object for findings about an overlay as a whole (its kustomization file)."""
+    kfile = kustomization_file(Path(overlay))
+    origin = Path(os.path.relpath(kfile)).as_posix() if kfile else None
+    return K8sObject({"kind": "Kustomization", "metadata": {"name": overlay}}, overlay, origin)
+
+
 def find_overlays(paths: list[str]) -> list[Path]:
     """Each PATH is an overlay, or a directory searched for overlays."""
     found: list[Path] = []

@@ -96,7 +96,9 @@ def test_fail_on_warning_and_profiles(tmp_path: Path) -> None:
 
 def test_rules_and_explain() -> None:
     out = run("rules")
-    assert out.returncode == 0 and len(out.stdout.splitlines()) == 32
+    from policycheck.rules import REGISTRY
+
+    assert out.returncode == 0 and len(out.stdout.splitlines()) == len(REGISTRY) == 33
     out = run("explain", "probe-port")
     assert out.returncode == 0 and "## Why is this bad?" in out.stdout
     bad = run("explain", "no-such-rule")

@@ -86,6 +86,11 @@ MUTATIONS = [
      {("schema", "StatefulSet", "postgresql")}),
     ("Deployment/worker", [{"op": "replace", "path": "/metadata/annotations/policycheck.io~1exempt.liveness-probe", "value": " "}],
      {("exemption-reason", "Deployment", "worker"), ("liveness-probe", "Deployment", "worker")}),
+    # Shapes kustomize renders but no rule can read: one field-type finding, the schema duplicate dropped.
+    ("Service/api", [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": [8000]}],
+     {("field-type", "Service", "api")}),
+    ("Deployment/worker", [{"op": "replace", "path": f"{C0}/env", "value": {"LOG_LEVEL": "info"}}],
+     {("field-type", "Deployment", "worker")}),
 ]
 
 

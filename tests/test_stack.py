@@ -57,16 +57,16 @@ def test_hardening_beyond_pss(rendered, overlay: str) -> None:
         pod = pod_template(obj)
         if pod is None:
             continue
-        account = pod.spec.get("serviceAccountName")
+        account = pod.spec.value.get("serviceAccountName")
         assert account == obj.name, f"{obj.ref()} must run as its own ServiceAccount"
         assert accounts[account].doc.get("automountServiceAccountToken") is False
-        assert pod.spec.get("automountServiceAccountToken") is False
+        assert pod.spec.value.get("automountServiceAccountToken") is False
         for c in containers(pod):
-            assert c.spec["securityContext"]["readOnlyRootFilesystem"] is True, c.path
-            writable = {m["name"] for m in c.spec.get("volumeMounts", [])}
+            assert c.spec.value["securityContext"]["readOnlyRootFilesystem"] is True, c.path
+            writable = {m["name"] for m in c.spec.value.get("volumeMounts", [])}
             assert "tmp" in writable, f"{obj.ref()}: /tmp must be an emptyDir"
             for kind in ("requests", "limits"):
-                assert set(c.spec["resources"][kind]) == {"cpu", "memory"}, (obj.ref(), kind)
+                assert set(c.spec.value["resources"][kind]) == {"cpu", "memory"}, (obj.ref(), kind)
 
 
 def _resources(objects) -> dict[tuple[str, str], float]:  # noqa: ANN001
@@ -74,7 +74,7 @@ def _resources(objects) -> dict[tuple[str, str], float]:  # noqa: ANN001
     for obj in objects:
         pod = pod_template(obj)
         for c in containers(pod) if pod else ():
-            for kind, values in c.spec["resources"].items():
+            for kind, values in c.spec.value["resources"].items():
                 for res, value in values.items():
                     out[(obj.name, f"{kind}.{res}")] = parse_quantity(value)
     return out
@@ -95,7 +95,7 @@ def test_requests_fit_limits(rendered, overlay: str) -> None:
 
 
 def test_prod_images_pinned_by_tag_and_digest(rendered) -> None:
-    images = {c.spec["image"] for o in rendered["prod"] if (p := pod_template(o)) for c in containers(p)}
+    images = {c.spec.value["image"] for o in rendered["prod"] if (p := pod_template(o)) for c in containers(p)}
     assert len(images) == 3
     for image in images:
         assert re.fullmatch(r"[^:@]+:[\w.-]+@sha256:[0-9a-f]{64}", image), image
@@ -144,7 +144,7 @@ def test_prod_holds_no_secret_values(rendered) -> None:
     for obj in prod:
         pod = pod_template(obj)
         for c in containers(pod) if pod else ():
-            for env in c.spec.get("env", []):
+            for env in c.spec.value.get("env", []):
                 literal = env.get("value", "")
                 assert not re.search(r"://[^/\s]*:[^@/\s]+@", literal), f"{obj.ref()} {env['name']}"
                 if re.search(r"PASSWORD|TOKEN|KEY|SECRET", env["name"]) and not env["name"].endswith("_FILE"):
@@ -156,8 +156,8 @@ def test_prod_references_the_documented_external_secrets(rendered) -> None:
     for obj in rendered["prod"]:
         pod = pod_template(obj)
         for c in containers(pod) if pod else ():
-            names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.spec.get("env", []) if "valueFrom" in e}
-        for volume in pod.spec.get("volumes", []) if pod else ():
+            names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.spec.value.get("env", []) if "valueFrom" in e}
+        for volume in pod.spec.value.get("volumes", []) if pod else ():
             if "secret" in volume:
                 names.add(volume["secret"]["secretName"])
     assert names == {"ai-agents-app", "postgresql-credentials"}

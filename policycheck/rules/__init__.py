@@ -8,6 +8,7 @@ from policycheck.rules import (
     config_reference,
     deprecated_api,
     exemption_reason,
+    field_type,
     host_namespaces,
     host_path,
     hpa_target,
@@ -45,7 +46,7 @@ _MODULES = (
     image_tag_consistency, resource_requests, resource_limits, liveness_probe, readiness_probe, probe_port,
     service_selector, service_target_port, ingress_backend, hpa_target, config_reference, pdb_coverage,
     network_policy_coverage, min_replicas, ingress_tls, secret_in_configmap, secret_in_env,
-    namespace_pod_security, deprecated_api, schema, exemption_reason,
+    namespace_pod_security, deprecated_api, schema, exemption_reason, field_type,
 )
 
 REGISTRY: dict[str, Rule] = {}

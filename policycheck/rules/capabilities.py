@@ -38,12 +38,10 @@ OPTIONS = {"allowed": ["NET_BIND_SERVICE"]}
 def check(ctx, options):
     allowed = set(options["allowed"])
     for c in ctx.containers():
-        caps = security_context(c).get("capabilities")
-        caps = caps if isinstance(caps, dict) else {}
-        if "ALL" not in (caps.get("drop") or []):
+        caps = security_context(c).map("capabilities")
+        if "ALL" not in caps.strs("drop"):
             yield Problem(c.pod.obj, f"container {c.name} does not drop ALL capabilities",
-                          f"{c.path}.securityContext.capabilities.drop", c.name)
-        for index, cap in enumerate(caps.get("add") or []):
-            if cap not in allowed:
-                yield Problem(c.pod.obj, f"container {c.name} adds capability {cap}",
-                              f"{c.path}.securityContext.capabilities.add[{index}]", c.name)
+                          f"{caps.path}.drop", c.name)
+        for cap in caps.list("add"):
+            if cap.value not in allowed:
+                yield Problem(c.pod.obj, f"container {c.name} adds capability {cap.value}", cap.path, c.name)

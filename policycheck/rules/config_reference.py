@@ -34,55 +34,63 @@ FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "referenced ConfigMaps/Secrets/ServiceAccounts exist or are declared external"
 OPTIONS = {"external": []}
+OPTION_TYPES = {"external": [str]}  # "Kind/name"
+
+
+def _ref(node, key, kind, name_key="name"):
+    """A (kind, name, key, field) reference from an object reference node, unless optional."""
+    ref = node.map(key)
+    if not node.has(key) or ref.bool("optional") is True:
+        return None
+    return kind, ref.str(name_key), ref.path
 
 
 def _references(pod):
     spec = pod.spec
-    base = pod.path
-    account = spec.get("serviceAccountName")
+    account = spec.str("serviceAccountName")
     if account and account != "default":
-        yield "ServiceAccount", account, None, f"{base}.serviceAccountName", None
-    for i, secret in enumerate(spec.get("imagePullSecrets") or []):
-        yield "Secret", (secret or {}).get("name"), None, f"{base}.imagePullSecrets[{i}].name", None
-    for i, raw in enumerate(spec.get("volumes") or []):
-        vol = raw or {}
-        if isinstance(vol.get("configMap"), dict) and not vol["configMap"].get("optional"):
-            yield "ConfigMap", vol["configMap"].get("name"), None, f"{base}.volumes[{i}].configMap.name", None
-        if isinstance(vol.get("secret"), dict) and not vol["secret"].get("optional"):
-            yield "Secret", vol["secret"].get("secretName"), None, f"{base}.volumes[{i}].secret.secretName", None
-        for j, src in enumerate(((vol.get("projected") or {}).get("sources")) or []):
+        yield "ServiceAccount", account, None, f"{spec.path}.serviceAccountName", None
+    for secret in spec.maps("imagePullSecrets"):
+        yield "Secret", secret.str("name"), None, f"{secret.path}.name", None
+    for vol in spec.maps("volumes"):
+        for key, kind, name_key in (("configMap", "ConfigMap", "name"), ("secret", "Secret", "secretName")):
+            ref = _ref(vol, key, kind, name_key)
+            if ref:
+                yield ref[0], ref[1], None, f"{ref[2]}.{name_key}", None
+        for src in vol.map("projected").maps("sources"):
             for key, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
-                ref = (src or {}).get(key)
-                if isinstance(ref, dict) and not ref.get("optional"):
-                    yield kind, ref.get("name"), None, f"{base}.volumes[{i}].projected.sources[{j}].{key}.name", None
+                ref = _ref(src, key, kind)
+                if ref:
+                    yield ref[0], ref[1], None, f"{ref[2]}.name", None
     for list_name in ("initContainers", "containers"):
-        for ci, c in enumerate(spec.get(list_name) or []):
-            cpath, cname = f"{base}.{list_name}[{ci}]", (c or {}).get("name")
-            for i, src in enumerate((c or {}).get("envFrom") or []):
+        for c in spec.maps(list_name):
+            cname = c.str("name")
+            for src in c.maps("envFrom"):
                 for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-                    ref = (src or {}).get(key)
-                    if isinstance(ref, dict) and not ref.get("optional"):
-                        yield kind, ref.get("name"), None, f"{cpath}.envFrom[{i}].{key}.name", cname
-            for i, env in enumerate((c or {}).get("env") or []):
-                value_from = (env or {}).get("valueFrom") or {}
+                    ref = _ref(src, key, kind)
+                    if ref:
+                        yield ref[0], ref[1], None, f"{ref[2]}.name", cname
+            for env in c.maps("env"):
+                value_from = env.map("valueFrom")
                 for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-                    ref = value_from.get(key)
-                    if isinstance(ref, dict) and not ref.get("optional"):
-                        yield kind, ref.get("name"), ref.get("key"), f"{cpath}.env[{i}].valueFrom.{key}", cname
+                    ref = _ref(value_from, key, kind)
+                    if ref:
+                        yield ref[0], ref[1], value_from.map(key).str("key"), ref[2], cname
 
 
 def check(ctx, options):
     external = set(options["external"])
     for pod in ctx.pods:
         for kind, name, key, field, container in _references(pod):
-            if f"{kind}/{name}" in external:
+            if name is None or f"{kind}/{name}" in external:
                 continue
-            target = ctx.find(kind, str(name), pod.obj.namespace)
+            target = ctx.find(kind, name, pod.obj.namespace)
             if target is None:
                 yield Problem(pod.obj, f"{kind} {name} is referenced but neither in the overlay nor declared "
                               "external", f"{field}.name" if field.endswith("Ref") else field, container)
             elif key is not None:
-                keys = set(target.doc.get("data") or {}) | set(target.doc.get("stringData") or {})
-                keys |= set(target.doc.get("binaryData") or {})
+                root = target.root
+                keys = set(root.map("data").keys()) | set(root.map("stringData").keys())
+                keys |= set(root.map("binaryData").keys())
                 if key not in keys:
                     yield Problem(pod.obj, f"{kind} {name} has no key {key}", f"{field}.key", container)

@@ -30,5 +30,5 @@ SUMMARY = "no hostNetwork, hostPID or hostIPC"
 def check(ctx, options):
     for pod in ctx.pods:
         for key in ("hostNetwork", "hostPID", "hostIPC"):
-            if pod.spec.get(key) is True:
+            if pod.spec.bool(key) is True:
                 yield Problem(pod.obj, f"pod shares the node's namespace: {key}", f"{pod.path}.{key}")

@@ -30,7 +30,7 @@ SUMMARY = "no hostPath volumes"
 
 def check(ctx, options):
     for pod in ctx.pods:
-        for index, volume in enumerate(pod.spec.get("volumes") or []):
-            if isinstance(volume, dict) and "hostPath" in volume:
-                yield Problem(pod.obj, f"volume {volume.get('name')} mounts the node path "
-                              f"{(volume['hostPath'] or {}).get('path')}", f"{pod.path}.volumes[{index}].hostPath")
+        for volume in pod.spec.maps("volumes"):
+            if volume.has("hostPath") or "hostPath" in volume.keys():
+                yield Problem(pod.obj, f"volume {volume.str('name')} mounts the node path "
+                              f"{volume.map('hostPath').str('path')}", f"{volume.path}.hostPath")

@@ -34,26 +34,28 @@ SUMMARY = "scaleTargetRef exists, min <= max, utilization targets have requests,
 
 def check(ctx, options):
     for hpa in ctx.of_kind("HorizontalPodAutoscaler"):
-        spec = hpa.doc.get("spec") or {}
-        ref = spec.get("scaleTargetRef") or {}
-        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
-        if isinstance(low, int) and isinstance(high, int) and low > high:
+        spec = hpa.root.map("spec")
+        ref = spec.map("scaleTargetRef")
+        low, high = spec.int("minReplicas"), spec.int("maxReplicas")
+        low = 1 if low is None else low
+        if high is not None and low > high:
             yield Problem(hpa, f"HPA {hpa.name} minReplicas {low} exceeds maxReplicas {high}", "spec.minReplicas")
-        target = ctx.find(str(ref.get("kind")), str(ref.get("name")), hpa.namespace)
+        kind, name = ref.str("kind"), ref.str("name")
+        target = ctx.find(kind, name, hpa.namespace)
         if target is None:
-            yield Problem(hpa, f"HPA {hpa.name} scales {ref.get('kind')}/{ref.get('name')}, "
-                          "which the overlay does not have", "spec.scaleTargetRef.name")
+            yield Problem(hpa, f"HPA {hpa.name} scales {kind}/{name}, which the overlay does not have",
+                          "spec.scaleTargetRef.name")
             continue
-        if "replicas" in (target.doc.get("spec") or {}):
+        if target.root.map("spec").has("replicas"):
             yield Problem(target, f"{target.kind} {target.name} sets replicas although HPA {hpa.name} owns the count",
                           "spec.replicas")
         pod = pod_template(target)
-        for index, metric in enumerate(spec.get("metrics") or []):
-            resource = (metric or {}).get("resource") or {}
-            if (resource.get("target") or {}).get("type") != "Utilization" or pod is None:
+        for metric in spec.maps("metrics"):
+            resource = metric.map("resource")
+            if resource.map("target").str("type") != "Utilization" or pod is None:
                 continue
-            name = resource.get("name")
+            name = resource.str("name")
             for c in containers(pod):
-                if c.list_name == "containers" and name not in requests_and_limits(c)[0]:
+                if c.list_name == "containers" and name not in requests_and_limits(c)[0].keys():
                     yield Problem(hpa, f"HPA {hpa.name} scales on {name} utilization but container {c.name} of "
-                                  f"{target.kind} {target.name} requests no {name}", f"spec.metrics[{index}]")
+                                  f"{target.kind} {target.name} requests no {name}", metric.path)

@@ -30,7 +30,7 @@ SUMMARY = "image is pinned by digest (profile-controlled, on in prod)"
 
 def check(ctx, options):
     for c in ctx.containers():
-        image = str(c.spec.get("image") or "")
+        image = c.spec.str("image") or ""
         if not valid_digest(parse(image)):
             yield Problem(c.pod.obj, f"container {c.name} image {image or '(none)'} has no sha256 digest",
                           f"{c.path}.image", c.name)

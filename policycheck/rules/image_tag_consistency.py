@@ -31,7 +31,7 @@ SUMMARY = "images of one repository use one tag/digest within an overlay"
 def check(ctx, options):
     by_repo = defaultdict(list)
     for c in ctx.containers():
-        image = str(c.spec.get("image") or "")
+        image = c.spec.str("image") or ""
         ref = parse(image)
         by_repo[ref.repository].append((c, (ref.tag, ref.digest), image))
     for uses in by_repo.values():

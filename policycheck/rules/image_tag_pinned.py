@@ -30,7 +30,7 @@ SUMMARY = "image has an explicit tag other than latest, or a digest"
 
 def check(ctx, options):
     for c in ctx.containers():
-        image = str(c.spec.get("image") or "")
+        image = c.spec.str("image") or ""
         ref = parse(image)
         if ref.digest:
             continue

@@ -29,33 +29,32 @@ SUMMARY = "Ingress backends name an existing Service and port"
 
 
 def _backends(spec):
-    default = spec.get("defaultBackend")
-    if isinstance(default, dict):
-        yield default, "spec.defaultBackend"
-    for r, rule in enumerate(spec.get("rules") or []):
-        paths = ((rule or {}).get("http") or {}).get("paths") or []
-        for p, path in enumerate(paths):
-            if isinstance(path, dict) and isinstance(path.get("backend"), dict):
-                yield path["backend"], f"spec.rules[{r}].http.paths[{p}].backend"
+    if spec.has("defaultBackend"):
+        yield spec.map("defaultBackend")
+    for rule in spec.maps("rules"):
+        for path in rule.map("http").maps("paths"):
+            if path.has("backend"):
+                yield path.map("backend")
 
 
 def check(ctx, options):
     for ing in ctx.of_kind("Ingress"):
-        for backend, where in _backends(ing.doc.get("spec") or {}):
-            service = backend.get("service")
-            if not isinstance(service, dict):
+        for backend in _backends(ing.root.map("spec")):
+            if not backend.has("service"):
                 continue  # a resource backend
-            name = service.get("name")
+            service = backend.map("service")
+            name = service.str("name")
             svc = ctx.find("Service", name, ing.namespace)
             if svc is None:
                 yield Problem(ing, f"Ingress {ing.name} routes to Service {name}, which the overlay does not have",
-                              f"{where}.service.name")
+                              f"{service.path}.name")
                 continue
-            port = service.get("port") or {}
-            ports = [p for p in (svc.doc.get("spec") or {}).get("ports") or [] if isinstance(p, dict)]
-            if "number" in port and not any(p.get("port") == port["number"] for p in ports):
-                yield Problem(ing, f"Ingress {ing.name} routes to port {port['number']} of Service {name}, "
-                              "which it does not expose", f"{where}.service.port.number")
-            if "name" in port and not any(p.get("name") == port["name"] for p in ports):
-                yield Problem(ing, f"Ingress {ing.name} routes to port {port['name']} of Service {name}, "
-                              "which it does not expose", f"{where}.service.port.name")
+            port = service.map("port")
+            ports = svc.root.map("spec").maps("ports")
+            number, port_name = port.int("number"), port.str("name")
+            if number is not None and not any(p.port("port") == number for p in ports):
+                yield Problem(ing, f"Ingress {ing.name} routes to port {number} of Service {name}, "
+                              "which it does not expose", f"{port.path}.number")
+            if port_name is not None and not any(p.str("name") == port_name for p in ports):
+                yield Problem(ing, f"Ingress {ing.name} routes to port {port_name} of Service {name}, "
+                              "which it does not expose", f"{port.path}.name")

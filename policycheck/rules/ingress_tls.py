@@ -39,14 +39,14 @@ def _covered(host, patterns):
 
 def check(ctx, options):
     for ing in ctx.of_kind("Ingress"):
-        spec = ing.doc.get("spec") or {}
-        tls_hosts = [h for entry in spec.get("tls") or [] for h in (entry or {}).get("hosts") or []]
-        for index, rule in enumerate(spec.get("rules") or []):
-            host = (rule or {}).get("host")
+        spec = ing.root.map("spec")
+        tls = spec.maps("tls")
+        tls_hosts = [h for entry in tls for h in entry.strs("hosts")]
+        for rule in spec.maps("rules"):
+            host = rule.str("host")
             if not host:
-                if not spec.get("tls"):
-                    yield Problem(ing, f"Ingress {ing.name} serves any host without TLS", f"spec.rules[{index}]")
+                if not tls:
+                    yield Problem(ing, f"Ingress {ing.name} serves any host without TLS", rule.path)
                 continue
             if not _covered(host, tls_hosts):
-                yield Problem(ing, f"Ingress {ing.name} host {host} is not covered by TLS",
-                              f"spec.rules[{index}].host")
+                yield Problem(ing, f"Ingress {ing.name} host {host} is not covered by TLS", f"{rule.path}.host")

@@ -36,6 +36,6 @@ def check(ctx, options):
     for c in ctx.containers():
         if c.list_name != "containers" or c.pod.obj.kind in RUN_TO_COMPLETION:
             continue
-        if not c.spec.get("livenessProbe"):
+        if not c.spec.map("livenessProbe").keys():
             yield Problem(c.pod.obj, f"container {c.name} has no liveness probe",
                           f"{c.path}.livenessProbe", c.name)

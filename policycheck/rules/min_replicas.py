@@ -31,6 +31,7 @@ FAMILY = "availability"
 LEVEL = "error"
 SUMMARY = "replicas (or HPA minReplicas) reach the configured minimum"
 OPTIONS = {"minimum": 2, "kinds": ["Deployment"]}
+OPTION_TYPES = {"minimum": range(1, 1001)}
 
 
 def check(ctx, options):
@@ -39,12 +40,14 @@ def check(ctx, options):
     for obj in ctx.of_kind(*options["kinds"]):
         hpa = scaled.get((obj.kind, obj.name, obj.namespace))
         if hpa is not None:
-            low = (hpa.doc.get("spec") or {}).get("minReplicas", 1)
-            if isinstance(low, int) and low < minimum:
+            low = hpa.root.map("spec").int("minReplicas")
+            low = 1 if low is None else low
+            if low < minimum:
                 yield Problem(hpa, f"HPA {hpa.name} lets {obj.kind} {obj.name} drop to {low} replica(s); "
                               f"the minimum is {minimum}", "spec.minReplicas")
             continue
-        replicas = (obj.doc.get("spec") or {}).get("replicas", 1)
-        if isinstance(replicas, int) and replicas < minimum:
+        replicas = obj.root.map("spec").int("replicas")
+        replicas = 1 if replicas is None else replicas
+        if replicas < minimum:
             yield Problem(obj, f"{obj.kind} {obj.name} runs {replicas} replica(s); the minimum is {minimum}",
                           "spec.replicas")

@@ -31,6 +31,7 @@ FAMILY = "security"
 LEVEL = "error"
 SUMMARY = "Namespaces enforce Pod Security Standards (level configurable, default restricted)"
 OPTIONS = {"level": "restricted"}
+OPTION_TYPES = {"level": ("privileged", "baseline", "restricted")}
 LEVELS = {"privileged": 0, "baseline": 1, "restricted": 2}
 LABEL = "pod-security.kubernetes.io/enforce"
 
@@ -39,6 +40,6 @@ def check(ctx, options):
     wanted = options["level"]
     for ns in ctx.of_kind("Namespace"):
         level = ns.labels.get(LABEL)
-        if LEVELS.get(str(level), -1) < LEVELS.get(wanted, 2):
+        if LEVELS.get(level or "", -1) < LEVELS.get(wanted, 2):
             yield Problem(ns, f"Namespace {ns.name} enforces {level or 'no'} Pod Security level; "
                           f"{wanted} is required", f'metadata.labels["{LABEL}"]')

@@ -27,12 +27,8 @@ SUMMARY = "every pod is selected by a NetworkPolicy"
 
 
 def check(ctx, options):
-    policies = ctx.of_kind("NetworkPolicy")
+    policies = [(p.namespace, p.root.map("spec").map("podSelector")) for p in ctx.of_kind("NetworkPolicy")]
     for pod in ctx.pods:
-        if not any(
-            p.namespace == pod.obj.namespace
-            and selector_matches((p.doc.get("spec") or {}).get("podSelector"), pod.labels)
-            for p in policies
-        ):
+        if not any(ns == pod.obj.namespace and selector_matches(sel, pod.labels) for ns, sel in policies):
             yield Problem(pod.obj, f"no NetworkPolicy selects the pods of {pod.obj.kind} {pod.obj.name}",
-                          f"{pod.path[: -len('.spec')]}.metadata.labels")
+                          f"{pod.meta_path}.labels")

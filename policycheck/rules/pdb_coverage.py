@@ -35,18 +35,18 @@ SUMMARY = "workloads with more than one replica (or an HPA) are covered by a PDB
 
 def check(ctx, options):
     scaled = hpa_targets(ctx)
-    pdbs = ctx.of_kind("PodDisruptionBudget")
+    pdbs = [(p.namespace, p.root.map("spec")) for p in ctx.of_kind("PodDisruptionBudget")]
     for obj in ctx.of_kind(*SCALABLE):
-        replicas = (obj.doc.get("spec") or {}).get("replicas", 1)
+        replicas = obj.root.map("spec").int("replicas")
+        replicas = 1 if replicas is None else replicas
         hpa = scaled.get((obj.kind, obj.name, obj.namespace))
-        if hpa is None and not (isinstance(replicas, int) and replicas > 1):
+        if hpa is None and replicas <= 1:
             continue
         pod = pod_template(obj)
         labels = pod.labels if pod else {}
         covered = any(
-            pdb.namespace == obj.namespace and (pdb.doc.get("spec") or {}).get("selector") is not None
-            and selector_matches((pdb.doc.get("spec") or {}).get("selector"), labels)
-            for pdb in pdbs
+            ns == obj.namespace and spec.has("selector") and selector_matches(spec.map("selector"), labels)
+            for ns, spec in pdbs
         )
         if not covered:
             why = f"is scaled by HPA {hpa.name}" if hpa is not None else f"runs {replicas} replicas"

@@ -34,6 +34,6 @@ SUMMARY = "allowPrivilegeEscalation is explicitly false"
 
 def check(ctx, options):
     for c in ctx.containers():
-        if security_context(c).get("allowPrivilegeEscalation") is not False:
+        if security_context(c).bool("allowPrivilegeEscalation") is not False:
             yield Problem(c.pod.obj, f"container {c.name} does not set allowPrivilegeEscalation: false",
                           f"{c.path}.securityContext.allowPrivilegeEscalation", c.name)

@@ -30,6 +30,6 @@ SUMMARY = "privileged is not true"
 
 def check(ctx, options):
     for c in ctx.containers():
-        if security_context(c).get("privileged") is True:
+        if security_context(c).bool("privileged") is True:
             yield Problem(c.pod.obj, f"container {c.name} is privileged",
                           f"{c.path}.securityContext.privileged", c.name)

@@ -31,22 +31,24 @@ SUMMARY = "httpGet/tcpSocket/grpc probe ports exist on the container"
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
+def _declares(port, names, numbers):
+    if isinstance(port, str) and not port.isdigit():
+        return port in names
+    return int(port) in numbers
+
+
 def check(ctx, options):
     for c in ctx.containers():
-        ports = [p for p in c.spec.get("ports") or [] if isinstance(p, dict)]
-        names = {p.get("name") for p in ports if p.get("name")}
-        numbers = {p.get("containerPort") for p in ports}
+        ports = c.spec.maps("ports")
+        names = {p.str("name") for p in ports} - {None}
+        numbers = {p.int("containerPort") for p in ports} - {None}
         for probe_name in PROBES:
-            probe = c.spec.get(probe_name)
-            if not isinstance(probe, dict):
-                continue
+            probe = c.spec.map(probe_name)
             for handler in ("httpGet", "tcpSocket", "grpc"):
-                action = probe.get(handler)
-                if not isinstance(action, dict) or "port" not in action:
+                action = probe.map(handler)
+                port = action.int("port") if handler == "grpc" else action.port("port")
+                if port is None or (isinstance(port, str) and len(port) > 15):
                     continue
-                port = action["port"]
-                ok = port in names if isinstance(port, str) and not port.isdigit() else int(port) in numbers
-                if not ok:
+                if not _declares(port, names, numbers):
                     yield Problem(c.pod.obj, f"container {c.name} {probe_name} uses port {port}, "
-                                  "which the container does not declare",
-                                  f"{c.path}.{probe_name}.{handler}.port", c.name)
+                                  "which the container does not declare", f"{action.path}.port", c.name)

@@ -32,6 +32,6 @@ SUMMARY = "readOnlyRootFilesystem is true"
 
 def check(ctx, options):
     for c in ctx.containers():
-        if security_context(c).get("readOnlyRootFilesystem") is not True:
+        if security_context(c).bool("readOnlyRootFilesystem") is not True:
             yield Problem(c.pod.obj, f"container {c.name} has a writable root filesystem",
                           f"{c.path}.securityContext.readOnlyRootFilesystem", c.name)

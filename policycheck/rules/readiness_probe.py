@@ -31,12 +31,12 @@ SUMMARY = "containers behind a Service have a readiness probe"
 def check(ctx, options):
     served = {}
     for svc in ctx.of_kind("Service"):
-        spec = svc.doc.get("spec") or {}
-        for pod in pods_selected_by(spec.get("selector"), ctx.pods, svc.namespace):
+        selector = svc.root.map("spec").str_map("selector")
+        for pod in pods_selected_by(selector, ctx.pods, svc.namespace):
             served.setdefault(id(pod), svc.name)
     for c in ctx.containers():
         if c.list_name != "containers" or id(c.pod) not in served:
             continue
-        if not c.spec.get("readinessProbe"):
+        if not c.spec.map("readinessProbe").keys():
             yield Problem(c.pod.obj, f"container {c.name} is behind Service {served[id(c.pod)]} "
                           "but has no readiness probe", f"{c.path}.readinessProbe", c.name)

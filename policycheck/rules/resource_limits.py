@@ -38,11 +38,13 @@ def check(ctx, options):
             continue
         requests, limits = requests_and_limits(c)
         for res in ("cpu", "memory"):
-            if res not in limits:
+            limit_text = limits.get(res, "string", "number")
+            if limit_text is None:
                 yield Problem(c.pod.obj, f"container {c.name} has no {res} limit",
-                              f"{c.path}.resources.limits.{res}", c.name)
+                              f"{limits.path}.{res}", c.name)
                 continue
-            request, limit = parse_quantity(requests.get(res)), parse_quantity(limits[res])
+            request_text = requests.get(res, "string", "number")
+            request, limit = parse_quantity(request_text), parse_quantity(limit_text)
             if request is not None and limit is not None and request > limit:
-                yield Problem(c.pod.obj, f"container {c.name} requests more {res} ({requests[res]}) "
-                              f"than its limit ({limits[res]})", f"{c.path}.resources.requests.{res}", c.name)
+                yield Problem(c.pod.obj, f"container {c.name} requests more {res} ({request_text}) "
+                              f"than its limit ({limit_text})", f"{requests.path}.{res}", c.name)

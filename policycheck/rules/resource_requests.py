@@ -36,6 +36,6 @@ def check(ctx, options):
             continue  # the API forbids resources on ephemeral containers
         requests, _ = requests_and_limits(c)
         for res in ("cpu", "memory"):
-            if res not in requests:
+            if requests.get(res, "string", "number") is None:
                 yield Problem(c.pod.obj, f"container {c.name} has no {res} request",
-                              f"{c.path}.resources.requests.{res}", c.name)
+                              f"{requests.path}.{res}", c.name)

@@ -37,10 +37,10 @@ SUMMARY = "runAsNonRoot is true and runAsUser is not 0"
 
 def check(ctx, options):
     for c in ctx.containers():
-        value, _ = effective(c, "runAsNonRoot")
+        value, _ = effective(c, "runAsNonRoot", "boolean")
         if value is not True:
             yield Problem(c.pod.obj, f"container {c.name} may run as root: runAsNonRoot is not true",
                           f"{c.path}.securityContext.runAsNonRoot", c.name)
-        user, where = effective(c, "runAsUser")
+        user, where = effective(c, "runAsUser", "integer")
         if user == 0:
             yield Problem(c.pod.obj, f"container {c.name} runs as uid 0", where, c.name)

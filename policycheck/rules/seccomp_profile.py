@@ -36,8 +36,9 @@ SUMMARY = "seccomp profile is RuntimeDefault or Localhost"
 
 def check(ctx, options):
     for c in ctx.containers():
-        profile, where = effective(c, "seccompProfile")
-        kind = profile.get("type") if isinstance(profile, dict) else None
+        profile, where = effective(c, "seccompProfile", "mapping")
+        kind = profile.get("type") if profile is not None else None
         if kind not in ("RuntimeDefault", "Localhost"):
             field = f"{where}.type" if where else f"{c.pod.path}.securityContext.seccompProfile.type"
-            yield Problem(c.pod.obj, f"container {c.name} has seccomp profile {kind or 'unset'}", field, c.name)
+            shown = kind if isinstance(kind, str) and kind else "unset"
+            yield Problem(c.pod.obj, f"container {c.name} has seccomp profile {shown}", field, c.name)

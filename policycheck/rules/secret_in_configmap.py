@@ -22,12 +22,9 @@ Put the value in a Secret (created outside git in production) and reference
 it with `secretKeyRef`.
 """
 
+from policycheck.access import child_path
 from policycheck.rules._secrets import name_looks_secret, value_looks_secret
 from policycheck.rules.base import Problem
-
-
-def data_field(key):
-    return f"data.{key}" if "." not in str(key) else f'data["{key}"]'
 
 ID = "secret-in-configmap"
 FAMILY = "secrets"
@@ -35,11 +32,20 @@ LEVEL = "error"
 SUMMARY = "ConfigMap keys or values that look like credentials"
 
 
+def data_field(key):
+    return child_path("data", str(key))
+
+
 def check(ctx, options):
     for cm in ctx.of_kind("ConfigMap"):
-        for key, value in sorted((cm.doc.get("data") or {}).items()):
+        data = cm.root.map("data")
+        for key, value in sorted(data.items(), key=lambda kv: str(kv[0])):
+            if not isinstance(value, str):
+                if value is not None:
+                    data.shape.wrong(data_field(key), ("string",), value)
+                continue
             if value_looks_secret(value):
                 yield Problem(cm, f"ConfigMap {cm.name} key {key} holds a value that looks like a credential",
                               data_field(key))
-            elif name_looks_secret(str(key)) and str(value or "").strip():
+            elif name_looks_secret(str(key)) and value.strip():
                 yield Problem(cm, f"ConfigMap {cm.name} key {key} names a credential", data_field(key))

@@ -36,10 +36,12 @@ SUMMARY = "no literal credential values in env"
 
 def check(ctx, options):
     for c in ctx.containers():
-        for index, env in enumerate(c.spec.get("env") or []):
-            if not isinstance(env, dict) or "value" not in env:
+        for env in c.spec.maps("env"):
+            if not env.has("value"):
                 continue
-            name, value = str(env.get("name", "")), env.get("value")
-            if value_looks_secret(value) or (name_looks_secret(name) and str(value or "").strip()):
+            name, value = env.str("name") or "", env.get("value")
+            if value is None:
+                continue
+            if value_looks_secret(value) or (name_looks_secret(name) and str(value).strip()):
                 yield Problem(c.pod.obj, f"container {c.name} env {name} holds a literal credential",
-                              f"{c.path}.env[{index}].value", c.name)
+                              f"{env.path}.value", c.name)

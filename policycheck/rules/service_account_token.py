@@ -32,12 +32,12 @@ SUMMARY = "automountServiceAccountToken is false (pod or its ServiceAccount)"
 
 def check(ctx, options):
     for pod in ctx.pods:
-        own = pod.spec.get("automountServiceAccountToken")
+        own = pod.spec.bool("automountServiceAccountToken")
         if own is False:
             continue
-        name = pod.spec.get("serviceAccountName") or "default"
+        name = pod.spec.str("serviceAccountName") or "default"
         account = ctx.find("ServiceAccount", name, pod.obj.namespace)
-        if own is None and account is not None and account.doc.get("automountServiceAccountToken") is False:
+        if own is None and account is not None and account.root.bool("automountServiceAccountToken") is False:
             continue
         yield Problem(pod.obj, f"pod mounts an API token of ServiceAccount {name}",
                       f"{pod.path}.automountServiceAccountToken")

@@ -29,9 +29,9 @@ SUMMARY = "each Service selects at least one pod template of the overlay"
 
 def check(ctx, options):
     for svc in ctx.of_kind("Service"):
-        spec = svc.doc.get("spec") or {}
-        selector = spec.get("selector")
-        if spec.get("type") == "ExternalName" or not selector:
+        spec = svc.root.map("spec")
+        selector = spec.str_map("selector")
+        if spec.str("type") == "ExternalName" or not selector:
             continue
         if not pods_selected_by(selector, ctx.pods, svc.namespace):
             labels = ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))

@@ -30,21 +30,21 @@ SUMMARY = "targetPort resolves to a container port of the selected pods"
 
 def check(ctx, options):
     for svc in ctx.of_kind("Service"):
-        spec = svc.doc.get("spec") or {}
-        pods = pods_selected_by(spec.get("selector"), ctx.pods, svc.namespace)
+        spec = svc.root.map("spec")
+        pods = pods_selected_by(spec.str_map("selector"), ctx.pods, svc.namespace)
         if not pods:
             continue  # service-selector reports it
-        for index, port in enumerate(spec.get("ports") or []):
-            if not isinstance(port, dict):
+        for port in spec.maps("ports"):
+            target = port.port("targetPort") if port.has("targetPort") else port.port("port")
+            if target is None or (isinstance(target, str) and len(target) > 15):
                 continue
-            target = port.get("targetPort", port.get("port"))
             for pod in pods:
-                declared = [p for c in containers(pod) for p in c.spec.get("ports") or [] if isinstance(p, dict)]
+                declared = [p for c in containers(pod) for p in c.spec.maps("ports")]
                 if isinstance(target, str) and not target.isdigit():
-                    ok = any(p.get("name") == target for p in declared)
+                    ok = any(p.str("name") == target for p in declared)
                 else:
-                    ok = any(p.get("containerPort") == int(target) for p in declared)
+                    ok = any(p.int("containerPort") == int(target) for p in declared)
                 if not ok:
-                    yield Problem(svc, f"Service {svc.name} port {port.get('port')} targets {target}, "
+                    yield Problem(svc, f"Service {svc.name} port {port.port('port')} targets {target}, "
                                   f"which {pod.obj.kind} {pod.obj.name} does not declare",
-                                  f"spec.ports[{index}].targetPort")
+                                  f"{port.path}.targetPort")
