@@ -1,0 +1,127 @@
+"""bench/monorepo.py: its manifest says what the real kustomize does with the tree it writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, require
+
+KUBECTL = Path(sys.executable).parent / "kubectl"
+# A remote base must fail fast and offline: every fetch goes to a closed local port.
+OFFLINE = {name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")}
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_monorepo", ROOT / "bench" / "monorepo.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+monorepo = _load()
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    root = tmp_path_factory.mktemp("monorepo")
+    return root, monorepo.generate(root, overlays=40, seed=3, broken_ratio=0.2, crd_ratio=0.2)
+
+
+def _render(root: Path, overlay: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **OFFLINE, "NO_PROXY": "", "no_proxy": "", "GIT_TERMINAL_PROMPT": "0"}
+    return subprocess.run([str(KUBECTL), "kustomize", overlay], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def _documents(text: str) -> int:
+    return sum(line == "---" for line in text.splitlines()) + 1 if text.strip() else 0
+
+
+def test_manifest_matches_what_kustomize_renders(repo: tuple[Path, object]) -> None:
+    require(KUBECTL.is_file(), f"no kubectl next to {sys.executable}")
+    root, manifest = repo
+    assert set(manifest.broken.values()) == set(monorepo.BREAKAGES)
+    assert len(manifest.good) == 32 and manifest.objects.keys() == set(manifest.good)
+    with ThreadPoolExecutor(2) as pool:
+        results = dict(zip(manifest.good + list(manifest.broken),
+                           pool.map(lambda d: _render(root, d), manifest.good + list(manifest.broken)), strict=True))
+    for overlay in manifest.good:
+        out = results[overlay]
+        assert out.returncode == 0, f"{overlay}: {out.stderr}"
+        assert _documents(out.stdout) == manifest.objects[overlay], overlay
+    for overlay, cls in manifest.broken.items():
+        assert results[overlay].returncode != 0, f"{overlay} ({cls}) rendered"
+    crd_overlays = [d for d in manifest.good if "kind: CustomResourceDefinition" in results[d].stdout]
+    assert len(crd_overlays) == 8
+    shapes = {shape for found in manifest.unusual.values() for shape in found}
+    assert shapes == set(monorepo.UNUSUAL) and set(manifest.unusual) <= set(manifest.good)
+    dated = next(d for d, found in manifest.unusual.items() if "annotation-date-2026-02-30" in found)
+    assert "example.com/expires: 2026-02-30" in results[dated].stdout  # kustomize writes it unquoted
+
+
+def _includes(root: Path) -> tuple[dict[str, dict | None], set[str]]:
+    """Every kustomization dir -> its parsed mapping (None if not a mapping), and the dirs they include."""
+    found: dict[str, dict | None] = {}
+    included: set[str] = set()
+    for kfile in sorted(root.rglob("kustomization.yaml")):
+        rel = kfile.parent.relative_to(root).as_posix()
+        try:
+            data = yaml.safe_load(kfile.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            data = None
+        found[rel] = data if isinstance(data, dict) else None
+        entries = [*data.get("resources", []), *data.get("components", [])] if isinstance(data, dict) else []
+        for entry in entries:
+            target = (kfile.parent / entry).resolve()
+            if target.is_dir():
+                included.add(target.relative_to(root.resolve()).as_posix())
+    return found, included
+
+
+def test_orphans_bases_and_overlays_cover_every_kustomization(repo: tuple[Path, object]) -> None:
+    root, manifest = repo
+    found, included = _includes(root)
+    overlays = set(manifest.good) | set(manifest.broken)
+    assert not set(manifest.components) & included
+    assert set(manifest.bases) <= included
+    assert not overlays & included
+    for orphan in manifest.components:
+        assert found[orphan] and found[orphan]["kind"] == "Component"
+    # Everything else is a base or a component some overlay includes.
+    for rel, data in found.items():
+        if rel not in overlays | set(manifest.components) | set(manifest.bases):
+            assert rel in included and data and data["kind"] == "Component", rel
+    assert {rel for rel, data in found.items() if data is None} == {
+        d for d, cls in manifest.broken.items() if cls == "not-a-mapping"}
+    assert monorepo.Manifest.load(root / "manifest.json") == manifest
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_other_seed_other_tree(tmp_path: Path) -> None:
+    monorepo.generate(tmp_path / "api", overlays=25, seed=5)
+    cli = subprocess.run([sys.executable, ROOT / "bench" / "monorepo.py", tmp_path / "cli", "--overlays", "25",
+                          "--seed", "5"], capture_output=True, text=True, timeout=60, check=False)
+    assert cli.returncode == 0, cli.stderr
+    monorepo.generate(tmp_path / "other", overlays=25, seed=6)
+    assert _tree(tmp_path / "api") == _tree(tmp_path / "cli")
+    assert _tree(tmp_path / "api") != _tree(tmp_path / "other")
+
+
+def test_refuses_a_directory_with_files(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        monorepo.generate(tmp_path, overlays=3)
