@@ -46,28 +46,38 @@ class Settings:
     explicit: bool = False  # policies were named in the config
 
     @classmethod
-    def from_config(cls, section: dict[str, Any], where: str) -> Settings:
-        known = {"policies", "data", "namespaces", "all-namespaces", "profiles", "path", "timeout"}
-        unknown = set(section) - known
-        if unknown:
-            raise PolicycheckError(f"{where}: conftest: unknown key(s): {', '.join(sorted(unknown))}")
+    def from_config(cls, section: Any, where: Any) -> Settings:
+        """Validated settings; ``where`` is the config's label or its ``policycheck.config.Source``."""
+        from policycheck import config  # noqa: PLC0415 - config validates this section through here
+
+        keys = ("policies", "data", "namespaces", "all-namespaces", "profiles", "path", "timeout")
+        max_timeout = 3600
+        source = where if isinstance(where, config.Source) else config.Source(str(where))
+        section = {} if section is None else section
+        config.check_mapping(section, source, ("conftest",), None, keys)
         settings = cls()
         for key in ("policies", "data", "namespaces"):
             if key in section:
-                value = section[key]
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise PolicycheckError(f"{where}: conftest: {key} must be a list of strings")
-                setattr(settings, key, value)
+                config.check_value(section[key], [str], source, ("conftest", key))
+                setattr(settings, key, list(section[key]))
         settings.explicit = "policies" in section
-        settings.all_namespaces = bool(section.get("all-namespaces", False))
-        profiles = section.get("profiles", {})
-        if not isinstance(profiles, dict) or not all(isinstance(v, bool) for v in profiles.values()):
-            raise PolicycheckError(f"{where}: conftest: profiles must map profile names to true or false")
-        settings.profiles = profiles
-        settings.path = section.get("path")
+        if "all-namespaces" in section:
+            config.check_value(section["all-namespaces"], bool, source, ("conftest", "all-namespaces"))
+            settings.all_namespaces = section["all-namespaces"]
+        profiles = section.get("profiles")
+        if profiles is not None:
+            config.check_mapping(profiles, source, ("conftest", "profiles"), "profile names")
+            for name, enabled in profiles.items():
+                config.check_value(enabled, bool, source, ("conftest", "profiles", name))
+            settings.profiles = dict(profiles)
+        path = section.get("path")
+        if path is not None:
+            config.check_value(path, str, source, ("conftest", "path"))
+            settings.path = path or None
         timeout = section.get("timeout", DEFAULT_TIMEOUT)
-        if not isinstance(timeout, int | float) or timeout <= 0:
-            raise PolicycheckError(f"{where}: conftest: timeout must be a positive number of seconds")
+        if not config.check_fits(timeout, float) or not 0 < timeout <= max_timeout:
+            raise source.wrong(("conftest", "timeout"), f"a number of seconds above 0 and at most {max_timeout}",
+                               timeout)
         settings.timeout = float(timeout)
         return settings
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from policycheck.model import K8sObject
 
 EXEMPT = "policycheck.io/exempt."
 UNTIL = "policycheck.io/exempt-until."
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ def _problem(obj: K8sObject, ann: Annotation, known: AbstractSet[str], today: dt
              all_keys: set[str]) -> str | None:
     if ann.key.startswith(EXEMPT):
         rule = ann.key[len(EXEMPT):]
+        if not rule:
+            return "exemption names no rule"
         if rule not in known:
             return f"exemption names unknown rule {rule}"
         if not ann.value.strip():
@@ -50,11 +54,17 @@ def _problem(obj: K8sObject, ann: Annotation, known: AbstractSet[str], today: dt
         return None
     if ann.key.startswith(UNTIL):
         rule = ann.key[len(UNTIL):]
+        if not rule:
+            return "exempt-until names no rule"
         if EXEMPT + rule not in all_keys:
             return f"exempt-until for {rule} without an exemption"
+        value = ann.value.strip()
         try:
-            until = dt.date.fromisoformat(ann.value.strip())
+            # fromisoformat alone also takes 20990101 and 2099-W01-1 (Python 3.11).
+            until = dt.date.fromisoformat(value) if _DATE.fullmatch(value) else None
         except ValueError:
+            until = None
+        if until is None:
             return f"exempt-until for {rule} is not a YYYY-MM-DD date"
         if until < today:
             return f"exemption of {rule} expired on {until.isoformat()}"

@@ -40,6 +40,7 @@ class Rule:
     options: dict[str, Any] = field(default_factory=dict)
     check: Callable[..., Iterator[Problem]] | None = None
     family: str = "other"
+    option_types: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -51,4 +52,33 @@ class Rule:
             options=dict(getattr(module, "OPTIONS", {})),
             check=module.check,
             family=module.FAMILY,
+            option_types=option_types(module.ID, getattr(module, "OPTIONS", {}), getattr(module, "OPTION_TYPES", {})),
         )
+
+
+# The type of a rule option, in the style of yamllint's CONF:
+#   str, bool, int, float     a value of that type (int excludes bool; float takes an int too, but not inf/nan)
+#   [T]                       a list whose elements are T
+#   ("a", "b", ...)           one of these strings
+#   range(low, high)          an integer in that range
+# A rule's OPTIONS defaults give the type (a list of str default makes [str]);
+# OPTION_TYPES, next to OPTIONS, declares what a default cannot say: choices,
+# ranges, the elements of an empty list.
+OptionType = type | list | tuple | range
+
+
+def option_types(rule_id: str, options: dict[str, Any], declared: dict[str, OptionType]) -> dict[str, OptionType]:
+    types: dict[str, OptionType] = {}
+    for key, default in options.items():
+        if key in declared:
+            types[key] = declared[key]
+        elif isinstance(default, list) and default and len({type(v) for v in default}) == 1:
+            types[key] = [type(default[0])]
+        elif isinstance(default, bool | int | float | str):
+            types[key] = type(default)
+        else:  # pragma: no cover - a programming error
+            raise RuntimeError(f"rule {rule_id}: option {key}: declare its type in OPTION_TYPES")
+    extra = set(declared) - set(options)
+    if extra:  # pragma: no cover - a programming error
+        raise RuntimeError(f"rule {rule_id}: OPTION_TYPES names no option {', '.join(sorted(extra))}")
+    return types
