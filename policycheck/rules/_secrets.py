@@ -1,28 +1,90 @@
-"""What looks like a credential. Matching never returns or prints the value."""
+"""What looks like a credential. Matching never returns or prints the value.
+
+Every pattern here runs over text from untrusted pull requests, so each one is
+linear in the length of that text: no match attempt can rescan what an earlier
+attempt at another position already read.
+
+- Runs are consumed with possessive quantifiers (``*+``, ``++``; Python 3.11),
+  so a failing attempt never backtracks into them.
+- A run that may be followed by more of itself (the URL scheme) can only start
+  at a run boundary (the lookbehind), so an attempt starting inside a run,
+  which would rescan its tail, fails after one character.
+- A literal that ends a run (``PRIVATE KEY`` before ``-----``) is checked with
+  a fixed-width lookbehind after the possessive run instead of by
+  backtracking through it.
+
+The run after one ``://``, ``sk-`` or ``-----BEGIN`` cannot reach past the
+next one (``/``, ``-`` end those runs), so even a text made of nothing but
+such starts is read a bounded number of times.
+
+One value is scanned up to ``SCAN_LIMIT`` characters: a longer value is
+scanned on its first and last ``SCAN_LIMIT // 2`` characters only (a
+credential wholly inside the middle of a value of more than 1 MiB is not
+seen; it is not a realistic place for one).
+"""
 
 from __future__ import annotations
 
 import re
+
+SCAN_LIMIT = 1 << 20  # characters of one value or name that are scanned
 
 SENSITIVE_NAME = re.compile(
     r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.IGNORECASE
 )
 # Names that mention a secret but hold a reference to one, not the value.
 REFERENCE_NAME = re.compile(r"(_FILE|_PATH|_DIR|_NAME|_REF|_ID)$", re.IGNORECASE)
-VALUE_PATTERNS = (
-    re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),  # URL with user:password@
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),  # OpenAI-style API keys
+
+# A URL with user:password@. Same meaning as
+# ``[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@``: a scheme run that contains a
+# lower-case letter, right before ``://``; the user part stops at the first
+# ``:`` and the password at the first ``@``, so neither needs backtracking.
+# The group ``secret`` is the password.
+URL_WITH_PASSWORD = re.compile(
+    r"(?<![a-z0-9+.-])[0-9+.-]*+[a-z][a-z0-9+.-]*+://[^/\s:@]++:(?P<secret>[^/\s@]++)@"
+)
+# The header of a PEM private key: ``-----BEGIN [A-Z ]*PRIVATE KEY-----``.
+PRIVATE_KEY_HEADER = re.compile(r"-----BEGIN [A-Z ]*+(?<=PRIVATE KEY)-----")
+VALUE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    URL_WITH_PASSWORD,
+    PRIVATE_KEY_HEADER,
+    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}+"),  # OpenAI-style API keys
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key ids
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub tokens
-    re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}"),  # Slack tokens
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}+\b"),  # GitHub tokens
+    re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}+"),  # Slack tokens
 )
 
 
+def scanned_parts(text: str) -> tuple[str, ...]:
+    """The parts of ``text`` that are scanned: all of it, or its head and tail
+    when it is longer than ``SCAN_LIMIT``."""
+    if len(text) <= SCAN_LIMIT:
+        return (text,)
+    half = SCAN_LIMIT // 2
+    return (text[:half], text[-half:])
+
+
+def _as_text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return None  # no pattern can match a number, a bool or null
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - deeply nested or hostile objects: nothing to scan
+        return None
+
+
 def value_looks_secret(value: object) -> bool:
-    text = str(value)
-    return any(p.search(text) for p in VALUE_PATTERNS)
+    text = _as_text(value)
+    if not text:
+        return False
+    return any(p.search(part) for part in scanned_parts(text) for p in VALUE_PATTERNS)
 
 
 def name_looks_secret(name: str) -> bool:
-    return bool(SENSITIVE_NAME.search(name)) and not REFERENCE_NAME.search(name)
+    text = name if isinstance(name, str) else _as_text(name)
+    if not text:
+        return False
+    parts = scanned_parts(text)
+    return any(SENSITIVE_NAME.search(part) for part in parts) and not REFERENCE_NAME.search(parts[-1])
