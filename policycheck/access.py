@@ -164,10 +164,14 @@ class Node:
 
     def strs(self, key: str) -> list[str]:
         """The string items of the list under ``key``; other items are recorded and skipped."""
+        return [item.value for item in self.str_items(key)]
+
+    def str_items(self, key: str) -> list[Node]:
+        """The string items of the list under ``key``, as nodes (for their paths)."""
         out = []
         for item in self.list(key):
             if isinstance(item.value, str):
-                out.append(item.value)
+                out.append(item)
             elif item.value is not None:
                 self.shape.wrong(item.path, ("string",), item.value)
         return out

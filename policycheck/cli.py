@@ -10,15 +10,15 @@ Exit codes: 0 no failing finding, 1 failing findings, 2 usage/config/render/tool
 from __future__ import annotations
 
 import argparse
-import datetime
+import math
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from policycheck import __version__
-from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError, Severity
-from policycheck.render import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, find_kustomize, find_overlays, render
+from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError
+from policycheck.render import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, discover, find_kustomize, start_renders
+from policycheck.textsafe import escape
 
 # The rule catalog, the schemas and the reporters are imported where they are
 # used: a check imports them while kustomize renders, not before.
@@ -37,7 +37,7 @@ def check_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="overlay, or directory searched for overlays "
                    "(default: overlays)")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("--config", metavar="FILE", help="policycheck.yaml (default: ./policycheck.yaml, "
                    "else [tool.policycheck] in ./pyproject.toml)")
     p.add_argument("--profile", metavar="NAME", help="profile for every overlay (default: chosen by path)")
@@ -45,20 +45,27 @@ def check_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", choices=("error", "warning"), default="error")
     p.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary to render with")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"limit of each render (default {DEFAULT_TIMEOUT:g})")
+                   help=f"limit of each overlay's whole check: render, rules and Rego (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
                    help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
     p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
     p.add_argument("--conftest", metavar="PATH", help="conftest binary for the Rego house rules (default: PATH)")
     p.add_argument("--require-conftest", action="store_true",
                    help="fail (exit 2) when the Rego stage cannot run; implied when CI=true")
-    p.add_argument("-v", "--verbose", action="store_true", help="say which kustomize rendered")
+    p.add_argument("--require-objects", action="store_true",
+                   help="an overlay that renders no objects is an error (default: a note)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="say which kustomize rendered and which kustomizations a search skipped")
     p.add_argument("--version", action="version", version=f"policycheck {__version__}")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A report must print whatever the locale's encoding (PYTHONIOENCODING=ascii).
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if argv[:1] == ["rules"]:
             return _rules(argv[1:])
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             return _explain(argv[1:])
         return _check(check_parser().parse_args(argv))
     except PolicycheckError as exc:
-        print(f"policycheck: {exc}", file=sys.stderr)
+        print(f"policycheck: {escape(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("policycheck: interrupted", file=sys.stderr)
@@ -122,69 +129,73 @@ def _explain(argv: list[str]) -> int:
     return 0
 
 
+# Bounds of numeric flags: finite, positive and not absurd.
+MAX_TIMEOUT = 24 * 3600.0
+MAX_MEMORY_MIB = 1024 * 1024
+
+
 def _check(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        raise PolicycheckError("usage: --timeout must be positive")
-    if args.memory_limit < 1024:
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
+        raise PolicycheckError(f"usage: --timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
+    if not 1024 <= args.memory_limit <= MAX_MEMORY_MIB:
         # kustomize's Go runtime reserves about 1 GiB of address space at start.
-        raise PolicycheckError("usage: --memory-limit must be at least 1024 MiB")
-    overlays = find_overlays(args.paths or ["overlays"])
+        raise PolicycheckError(f"usage: --memory-limit must be between 1024 and {MAX_MEMORY_MIB} MiB")
+    overlays, skipped = discover(args.paths or ["overlays"])
     kustomize = find_kustomize(args.kustomize)
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(overlays)))) as pool:
-        # Renders run in subprocesses; the catalog loads meanwhile.
-        futures = [pool.submit(render, o, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
-                               allow_remote=args.allow_remote) for o in overlays]
-        try:
-            return _evaluate(args, overlays, kustomize, futures, pool)
-        finally:
-            for future in futures:
-                future.cancel()
+    renders = start_renders(overlays, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
+                            allow_remote=args.allow_remote)
+    try:
+        return _evaluate(args, overlays, skipped, kustomize, renders)
+    finally:
+        renders[0].shutdown(wait=False, cancel_futures=True)
 
 
-def _evaluate(args, overlays, kustomize, futures, pool) -> int:  # noqa: ANN001
-    from policycheck import config, conftest, engine, schema
-    from policycheck.report import OverlayResult, Report
-    from policycheck.report import json as json_report
-    from policycheck.report import text as text_report
+def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -> int:  # noqa: ANN001
+    # The renders run in subprocesses while configuration and the catalog load.
+    from policycheck import check, config, conftest, schema
 
     cfg = config.load(args.config)
     kube_version = args.kube_version or cfg.kube_version or DEFAULT_KUBE_VERSION
     if kube_version not in schema.supported_versions():
         raise PolicycheckError(
-            f"unsupported --kube-version {kube_version} (have {', '.join(schema.supported_versions())})"
+            f"unsupported --kube-version {escape(kube_version)} (have {', '.join(schema.supported_versions())})"
         )
-    profiles = {o: cfg.profile_for(o.as_posix(), args.profile) for o in overlays}
-    settings = conftest.Settings.from_config(cfg.extra["conftest"], cfg.source or "config")
+    if args.profile:
+        cfg.profile_for("", args.profile)  # an unknown profile is a usage error, before any render
+    rego_settings = conftest.Settings.from_config(cfg.extra["conftest"], cfg.source or "config")
     required = args.require_conftest or os.environ.get("CI", "").lower() in ("1", "true", "yes")
-    rego, skipped = conftest.find(settings, args.conftest, required)
-    house_rules = frozenset(conftest.house_rule_ids(settings)) if rego else frozenset()
-    notes = [f"Rego stage skipped: {skipped}"] if skipped else []
-    results = []
-    rego_runs = {}
-    for overlay, future in zip(overlays, futures, strict=True):
-        rendered = future.result()
-        if rego and settings.enabled_for(profiles[overlay].name):
-            # conftest runs in the render pool while the built-in rules run here.
-            rego_runs[overlay] = pool.submit(conftest.run, rego, settings, rendered)
-        results.append((rendered, engine.run(rendered, profiles[overlay], kube_version, house_rules=house_rules)))
-    for overlay, (rendered, findings) in zip(overlays, results, strict=True):
-        if overlay in rego_runs:
-            house = conftest.to_findings(rego_runs[overlay].result(), rendered)
-            findings.extend(engine.exempt(house, house_rules, datetime.date.today()))
-        elif rego:
-            notes.append(f"Rego stage off for {rendered.overlay} (profile {profiles[overlay].name})")
+    rego, skipped_rego = conftest.find(rego_settings, args.conftest, required)
+    settings = check.Settings(
+        kustomize=kustomize, config=cfg, kube_version=kube_version, profile=args.profile, timeout=args.timeout,
+        memory_mib=args.memory_limit, allow_remote=args.allow_remote, rego=rego, rego_settings=rego_settings,
+        house_rules=frozenset(conftest.house_rule_ids(rego_settings)) if rego else frozenset(),
+        require_objects=args.require_objects,
+    )
+    if args.verbose:
+        for path, why in skipped:
+            print(f"policycheck: skipped {escape(path)}: {why}", file=sys.stderr)
+    report = check.check(overlays, settings, renders=renders,
+                         notes=[f"Rego stage skipped: {skipped_rego}"] if skipped_rego else [])
+    report.tool["version"] = __version__
     if args.verbose:
         print(f"policycheck {__version__}: rendered with {kustomize.description}", file=sys.stderr)
-    report = Report(
-        tool={"name": "policycheck", "version": __version__, "kustomize": kustomize.description,
-              "kube_version": kube_version, "conftest": rego.version if rego else None},
-        overlays=[
-            OverlayResult(r.overlay, profiles[o].name, len(r.objects))
-            for o, (r, _) in zip(overlays, results, strict=True)
-        ],
-        findings=[f for _, findings in results for f in findings],
-        notes=notes,
-    )
+    _write(args, report)
+    if report.errors:
+        first = report.errors[0].error or ""
+        if len(report.errors) == 1:
+            raise PolicycheckError(first)
+        raise PolicycheckError(f"{len(report.errors)} of {len(report.overlays)} overlays could not be checked; "
+                               f"first: {first}")
+    from policycheck import engine
+    from policycheck.model import Severity
+
+    return 1 if engine.failing(report.findings, Severity(args.fail_on)) else 0
+
+
+def _write(args: argparse.Namespace, report) -> None:  # noqa: ANN001 - report.Report
+    from policycheck.report import json as json_report
+    from policycheck.report import text as text_report
+
     if args.format == "json":
         text = json_report.render(report)
     else:
@@ -194,7 +205,7 @@ def _evaluate(args, overlays, kustomize, futures, pool) -> int:  # noqa: ANN001
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise PolicycheckError(f"cannot write {args.output}: {exc.strerror}") from None
+            raise PolicycheckError(f"cannot write {escape(args.output)}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
-    return 1 if engine.failing(report.findings, Severity(args.fail_on)) else 0
+        sys.stdout.flush()

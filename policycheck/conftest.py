@@ -10,7 +10,6 @@ found the same way and the same exemption annotations apply.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -25,7 +24,7 @@ import yaml
 
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
-from policycheck.render import Rendered, kustomization_file, trim_error
+from policycheck.render import Rendered, overlay_object, trim_error
 from policycheck.toolcache import ToolVersion
 
 DEFAULT_TIMEOUT = 60.0
@@ -135,30 +134,15 @@ def house_rule_ids(settings: Settings) -> set[str]:
     return ids
 
 
-def _secret_values(objects: list[K8sObject]) -> list[str]:
-    values = []
-    for obj in objects:
-        if obj.kind != "Secret":
-            continue
-        for raw in (obj.doc.get("stringData") or {}).values():
-            values.append(str(raw))
-        for raw in (obj.doc.get("data") or {}).values():
-            try:
-                values.append(base64.b64decode(str(raw), validate=True).decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                pass
-            values.append(str(raw))
-    return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+def run(conftest: Conftest, settings: Settings, rendered: Rendered,
+        timeout: float | None = None) -> list[dict[str, Any]]:
+    """Raw conftest results of one overlay: dicts with severity, msg, metadata.
 
-
-def redact(text: str, secrets: list[str]) -> str:
-    for value in secrets:
-        text = text.replace(value, "<redacted>")
-    return text
-
-
-def run(conftest: Conftest, settings: Settings, rendered: Rendered) -> list[dict[str, Any]]:
-    """Raw conftest results of one overlay: dicts with severity, msg, metadata."""
+    ``timeout`` is what is left of the overlay's time limit (else the
+    configured conftest timeout). Objects nested too deeply to dump are left
+    out (field-type reports them). Error text passes the secret scrubber.
+    """
+    limit = settings.timeout if timeout is None else max(0.001, min(settings.timeout, timeout))
     argv = [conftest.path, "test", "--combine", "--no-color", "--output", "json"]
     for policy in settings.policies:
         argv += ["--policy", os.path.abspath(policy)]
@@ -170,25 +154,32 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered) -> list[dict
     else:
         for namespace in settings.namespaces:
             argv += ["--namespace", namespace]
+    scrub = rendered.secrets.scrub
+    docs = [o.doc for o in rendered.objects if not o.too_deep]
     with tempfile.TemporaryDirectory(prefix="policycheck-conftest-") as tmp:
         target = Path(tmp, "rendered.yaml")
-        target.write_text(yaml.safe_dump_all([o.doc for o in rendered.objects], sort_keys=False), encoding="utf-8")
+        try:
+            text = yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+            raise PolicycheckError(f"{rendered.overlay}: cannot hand the objects to conftest "
+                                   f"({type(exc).__name__})") from None
+        target.write_text(text, encoding="utf-8")
         try:
             out = subprocess.run([*argv, target.name], cwd=tmp, capture_output=True, text=True,
-                                 timeout=settings.timeout, stdin=subprocess.DEVNULL, check=False)
+                                 timeout=limit, stdin=subprocess.DEVNULL, check=False, errors="replace")
         except subprocess.TimeoutExpired:
             raise PolicycheckError(
-                f"{rendered.overlay}: conftest exceeded the timeout of {settings.timeout:g}s") from None
+                f"{rendered.overlay}: conftest exceeded the timeout of {limit:g}s") from None
         except OSError as exc:
-            raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc}") from None
+            raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc.strerror}") from None
     if out.returncode not in (0, 1):
-        raise PolicycheckError(f"{rendered.overlay}: conftest failed (exit {out.returncode}): "
-                               f"{trim_error(out.stderr or out.stdout)}")
+        raise PolicycheckError(scrub(f"{rendered.overlay}: conftest failed (exit {out.returncode}): "
+                                     f"{trim_error(out.stderr or out.stdout)}"))
     try:
         report = json.loads(out.stdout)
     except ValueError:
         reason = trim_error(out.stderr) if out.stderr.strip() else "its output is not JSON"
-        raise PolicycheckError(f"{rendered.overlay}: conftest failed: {reason}") from None
+        raise PolicycheckError(scrub(f"{rendered.overlay}: conftest failed: {reason}")) from None
     if not isinstance(report, list):
         raise PolicycheckError(f"{rendered.overlay}: conftest failed: its output is not a list of results")
     results = []
@@ -197,39 +188,54 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered) -> list[dict
             continue
         namespace = entry.get("namespace", "main")
         for key, severity in (("failures", Severity.ERROR), ("warnings", Severity.WARNING)):
-            for item in entry.get(key) or []:
+            items = entry.get(key)
+            for item in items if isinstance(items, list) else ():
                 if isinstance(item, dict):
-                    results.append({"namespace": namespace, "severity": severity,
-                                    "msg": str(item.get("msg", "")), "metadata": item.get("metadata") or {}})
+                    meta = item.get("metadata")
+                    results.append({"namespace": str(namespace), "severity": severity,
+                                    "msg": str(item.get("msg", "")),
+                                    "metadata": meta if isinstance(meta, dict) else {}})
     return results
 
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _str(meta: dict[str, Any], key: str) -> str | None:
+    value = meta.get(key)
+    return value if isinstance(value, str) and value else None
+
+
 def to_findings(results: list[dict[str, Any]], rendered: Rendered) -> list[Finding]:
-    secrets = _secret_values(rendered.objects)
+    """Findings of conftest results; objects are found by index, messages scrubbed of secret values."""
+    index: dict[tuple[str, str], list[K8sObject]] = {}
+    for obj in rendered.objects:
+        index.setdefault((obj.kind, obj.name), []).append(obj)
+    scrub = rendered.secrets.scrub
     findings = []
     for result in results:
         meta = result["metadata"]
-        query = str(meta.get("query", ""))
+        query = _str(meta, "query") or ""
         kind_of_query = query.rsplit(".", 1)[-1] if query else ("deny" if result["severity"] is Severity.ERROR
                                                                   else "warn")
-        rule = str(meta.get("rule") or f"{result['namespace']}.{kind_of_query}")
+        rule = _str(meta, "rule") or f"{result['namespace']}.{kind_of_query}"
         severity = result["severity"]
         if meta.get("severity") in ("error", "warning"):
             severity = Severity(meta["severity"])
-        obj = _find(rendered, meta)
-        field = meta.get("field") if isinstance(meta.get("field"), str) and meta.get("field") else None
-        findings.append(Finding(rule, severity, obj, redact(result["msg"], secrets), field,
-                                container=meta.get("container") if isinstance(meta.get("container"), str) else None,
-                                engine="conftest", source=locate(obj, field)))
+        obj = _find(rendered, index, meta)
+        field = _str(meta, "field")
+        findings.append(Finding(rule, severity, obj, scrub(result["msg"]), field,
+                                container=_str(meta, "container"), engine="conftest", source=locate(obj, field)))
     return findings
 
 
-def _find(rendered: Rendered, meta: dict[str, Any]) -> K8sObject:
-    kind, name, namespace = meta.get("kind"), meta.get("name"), meta.get("namespace") or None
-    for obj in rendered.objects:
-        if obj.kind == kind and obj.name == name and (namespace is None or obj.namespace == namespace):
+def _find(rendered: Rendered, index: dict[tuple[str, str], list[K8sObject]], meta: dict[str, Any]) -> K8sObject:
+    kind, name, namespace = _str(meta, "kind"), _str(meta, "name"), _str(meta, "namespace")
+    for obj in index.get((kind or "", name or ""), ()):
+        if namespace is None or obj.namespace == namespace:
             return obj
-    # A result about no particular object: point at the overlay itself.
-    kfile = kustomization_file(Path(rendered.overlay))
-    origin = Path(os.path.relpath(kfile)).as_posix() if kfile else None
-    return K8sObject({"kind": str(kind or ""), "metadata": {"name": str(name or "")}}, rendered.overlay, origin)
+    # A result about no object of the overlay: point at the overlay's kustomization.
+    stand_in = overlay_object(rendered.overlay)
+    if kind or name:
+        return K8sObject({"kind": kind or "", "metadata": {"name": name or ""}}, rendered.overlay, stand_in.origin)
+    return stand_in

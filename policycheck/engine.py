@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from policycheck.config import Profile
 from policycheck.context import Context
 from policycheck.exemptions import exemption_for
-from policycheck.model import Finding, Severity
+from policycheck.model import Finding, PolicycheckError, Severity
 from policycheck.provenance import locate
 from policycheck.render import Rendered, overlay_object
 from policycheck.rules import REGISTRY, Problem
@@ -18,9 +19,11 @@ NOT_READERS = {"schema", "field-type"}
 
 
 def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date | None = None, *,
-        only: set[str] | None = None, house_rules: frozenset[str] = frozenset()) -> list[Finding]:
+        only: set[str] | None = None, house_rules: frozenset[str] = frozenset(),
+        deadline: float | None = None, timeout: float | None = None) -> list[Finding]:
     """Built-in findings of one overlay. ``house_rules`` are the Rego rule ids
-    that exemptions may name besides the catalog."""
+    that exemptions may name besides the catalog. Past ``deadline``
+    (time.monotonic()), the next rule does not start: the check fails."""
     known = frozenset(REGISTRY) | house_rules
     ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today(), known)
     for obj in rendered.objects:
@@ -35,6 +38,9 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
         level = profile.level(rule.id)
         if level is None and not silent:
             continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise PolicycheckError(f"{rendered.overlay}: check exceeded the timeout of {timeout or 0:g}s "
+                                   f"(before rule {rule.id})")
         options = profile.rule_options(rule.id)
         try:
             problems = list(rule.check(ctx, options))

@@ -11,6 +11,10 @@ from policycheck.access import Node, Shape
 
 # Target Kubernetes version when neither --kube-version nor the config names one.
 DEFAULT_KUBE_VERSION = "1.35"
+# Deeper than this, an object is reported (field-type) instead of walked: no
+# Kubernetes object needs it, and recursive tools (schema validators, YAML
+# dumpers) would exhaust the stack.
+MAX_DEPTH = 100
 
 
 class PolicycheckError(Exception):
@@ -53,6 +57,10 @@ class K8sObject:
     generated_by: str | None = None
     # Fields whose type a rule could not read (see access.py).
     shape: Shape = dataclasses.field(default_factory=Shape, repr=False, compare=False)
+    # The path where the object nests deeper than MAX_DEPTH, if it does.
+    too_deep: str | None = None
+    # Problems found when the render was read (path -> problem), reported by field-type.
+    parse_problems: dict[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def root(self) -> Node:
@@ -61,13 +69,13 @@ class K8sObject:
 
     @property
     def kind(self) -> str:
-        kind = self.doc.get("kind")
-        return kind if isinstance(kind, str) else str(kind or "")
+        kind = self.root.str("kind")
+        return kind if kind is not None else str(self.doc.get("kind") or "")
 
     @property
     def api_version(self) -> str:
-        version = self.doc.get("apiVersion")
-        return version if isinstance(version, str) else str(version or "")
+        version = self.root.str("apiVersion")
+        return version if version is not None else str(self.doc.get("apiVersion") or "")
 
     @property
     def metadata(self) -> Node:

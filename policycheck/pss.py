@@ -77,7 +77,7 @@ def _container(c) -> list[Violation]:  # noqa: ANN001 - k8s.Container
     caps = sc.map("capabilities")
     if "ALL" not in caps.strs("drop"):
         bad(f"{here}.capabilities.drop", "capabilities do not drop ALL")
-    for cap in caps.list("add"):
+    for cap in caps.str_items("add"):
         if cap.value != "NET_BIND_SERVICE":
             bad(cap.path, f"capability {cap.value} is added")
     windows, _ = effective(c, "windowsOptions", "mapping")

@@ -29,13 +29,18 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from policycheck.model import K8sObject, PolicycheckError
+from policycheck import yamlio
+from policycheck.access import type_name
+from policycheck.model import MAX_DEPTH, K8sObject, PolicycheckError
+from policycheck.scrub import SecretValues
 from policycheck.toolcache import ToolVersion
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -43,7 +48,6 @@ ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MIB = 2048
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # git/http resources: a URL scheme, scp-like git, or a host/org/repo path.
 _REMOTE = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|[a-z0-9.-]+\.[a-z]{2,}/[^/]+/[^/]+)", re.IGNORECASE
@@ -149,7 +153,18 @@ def overlay_object(overlay: str) -> K8sObject:
 
 def find_overlays(paths: list[str]) -> list[Path]:
     """Each PATH is an overlay, or a directory searched for overlays."""
+    return discover(paths)[0]
+
+
+def discover(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Overlays named or found under PATHs, and what a search skipped (path, why).
+
+    A PATH with a kustomization is checked as given. A directory without one
+    is searched: kustomizations that another one includes (bases, included
+    components) and `kind: Component` ones are parts, not overlays.
+    """
     found: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -165,17 +180,30 @@ def find_overlays(paths: list[str]) -> list[Path]:
             for p in path.rglob(name)
             if not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
-        # A directory searched for overlays yields the kustomizations that no
-        # other one includes: bases and components are not overlays.
-        included = {ref for d in nested for ref in _local_includes(d)}
-        tops = [p for p in nested if p.resolve() not in included]
+        included: set[Path] = set()
+        components: set[Path] = set()
+        for directory in nested:
+            refs, is_component = _local_includes(directory)
+            included |= refs
+            if is_component:
+                components.add(directory)
+        tops = []
+        for p in nested:
+            rel = os.path.relpath(p)
+            if p.resolve() in included:
+                skipped.append((rel, "included by another kustomization"))
+            elif p in components:
+                skipped.append((rel, "a kind: Component (checked where an overlay lists it)"))
+            else:
+                tops.append(p)
         if not tops:
-            raise PolicycheckError(f"{raw}: no kustomization.yaml here or below")
+            raise PolicycheckError(f"{raw}: no overlay here or below (no kustomization.yaml that is not a "
+                                   "base or component)")
         found.extend(tops)
     unique: dict[Path, None] = {}
     for p in found:
         unique.setdefault(p.resolve(), None)
-    return [Path(os.path.relpath(p)) for p in unique]
+    return [Path(os.path.relpath(p)) for p in unique], skipped
 
 
 def _is_remote(directory: Path, entry: str) -> bool:
@@ -183,26 +211,31 @@ def _is_remote(directory: Path, entry: str) -> bool:
     return bool(_REMOTE.match(entry)) and not (directory / entry).exists()
 
 
-def _local_includes(directory: Path) -> set[Path]:
-    """Local directories a kustomization lists as resources or components."""
+def _local_includes(directory: Path) -> tuple[set[Path], bool]:
+    """Local directories a kustomization lists as resources or components,
+    and whether it is itself a Component."""
     kfile = kustomization_file(directory)
     try:
         with open(kfile, encoding="utf-8") as fh:  # type: ignore[arg-type]
-            data = yaml.load(fh, Loader=_Loader)  # noqa: S506 - safe loader
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError):
-        return set()
+            data = yamlio.load(fh)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, ValueError, RecursionError):
+        return set(), False
     if not isinstance(data, dict):
-        return set()
+        return set(), False
     out = set()
     for key in ("resources", "components", "bases"):
         for entry in _entries(data.get(key)):
-            target = (directory / entry).resolve()
-            if not _is_remote(directory, entry) and target.is_dir():
-                out.add(target)
-    return out
+            try:
+                target = (directory / entry).resolve()
+                if not _is_remote(directory, entry) and target.is_dir():
+                    out.add(target)
+            except (OSError, ValueError):
+                continue
+    return out, data.get("kind") == "Component"
 
 
 def _entries(value: Any) -> list[str]:
+    """The string items of a list (anything else: none)."""
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)]
     return []
@@ -212,21 +245,23 @@ class OriginIndex:
     """Which local file defines, or which kustomization generates, each object."""
 
     def __init__(self) -> None:
-        self._by_kind: dict[str, list[tuple[str, str, str | None]]] = {}
+        self._by_name: dict[tuple[str, str], tuple[str, str | None]] = {}
 
     def add(self, kind: str, name: str, file: str, generated_by: str | None = None) -> None:
-        self._by_kind.setdefault(kind, []).append((name, file, generated_by))
+        self._by_name.setdefault((kind, name), (file, generated_by))
 
     def lookup(self, kind: str, name: str) -> tuple[str | None, str | None]:
-        entries = self._by_kind.get(kind, [])
-        for source_name, file, generated_by in entries:
-            if source_name == name:
-                return file, generated_by
-        # namePrefix/nameSuffix or a generator's hash changed the name.
-        contained = [e for e in entries if e[0] and e[0] in name]
-        if contained:
-            source_name, file, generated_by = max(contained, key=lambda e: len(e[0]))
-            return file, generated_by
+        hit = self._by_name.get((kind, name))
+        if hit:
+            return hit
+        # namePrefix/nameSuffix or a generator's hash changed the name: the
+        # source name is a run of its dash-separated parts (longest wins).
+        parts = name.split("-")[:16]
+        for size in range(len(parts) - 1, 0, -1):
+            for start in range(len(parts) - size + 1):
+                hit = self._by_name.get((kind, "-".join(parts[start:start + size])))
+                if hit:
+                    return hit
         return None, None
 
 
@@ -234,24 +269,80 @@ _GENERATORS = {"configMapGenerator": ("ConfigMap", "ConfigMapGenerator"),
                "secretGenerator": ("Secret", "SecretGenerator")}
 
 
-def _index_resource_file(path: Path, index: OriginIndex) -> None:
+# Input files are read for indexing and for secret values up to this size;
+# kustomize itself reports what is wrong with bigger ones.
+READ_LIMIT = 8 * 1024 * 1024
+
+
+def _read_text(path: Path) -> str | None:
     try:
         with open(path, encoding="utf-8") as fh:
-            docs = list(yaml.load_all(fh, Loader=_Loader))  # noqa: S506 - safe loader
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return fh.read(READ_LIMIT)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _index_resource_file(path: Path, index: OriginIndex, secrets: SecretValues | None = None) -> None:
+    text = _read_text(path)
+    if text is None:
+        return
+    try:
+        docs = yamlio.load_all(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, TypeError, RecursionError):
         return  # kustomize reports it
     rel = Path(os.path.relpath(path)).as_posix()
     for doc in docs:
         if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
             index.add(str(doc.get("kind", "")), str(doc["metadata"].get("name", "")), rel)
+            if secrets is not None:
+                secrets.add_object(doc)
 
 
-def preflight(overlay: Path, allow_remote: bool) -> OriginIndex:
+def _collect_generator_secrets(directory: Path, data: dict[str, Any], secrets: SecretValues) -> None:
+    """Values that kustomize may echo in an error: generator literals, env and
+    files sources of Secrets; credential-named ConfigMap literals."""
+    for key in ("secretGenerator", "configMapGenerator"):
+        for entry in _list(data.get(key)):
+            if not isinstance(entry, dict):
+                continue
+            literals = _entries(entry.get("literals"))
+            if key == "secretGenerator":
+                for literal in literals:
+                    secrets.add_literal(literal)
+                for env in _entries(entry.get("envs")) + _entries([entry.get("env")]):
+                    text = _read_text(directory / env)
+                    if text is not None:
+                        secrets.add_env_text(text)
+                for source in _entries(entry.get("files")):
+                    text = _read_text(directory / source.split("=", 1)[-1])
+                    if text is not None:
+                        secrets.add_file_text(text)
+            else:
+                pairs = dict(lit.split("=", 1) for lit in literals if "=" in lit)
+                secrets.add_object({"kind": "ConfigMap", "data": pairs})
+    for patch in _list(data.get("patches")):
+        if isinstance(patch, dict) and isinstance(patch.get("path"), str):
+            _index_resource_file(directory / patch["path"], OriginIndex(), secrets)
+        if isinstance(patch, dict) and isinstance(patch.get("patch"), str):
+            try:
+                for doc in yamlio.load_all(patch["patch"]):
+                    if isinstance(doc, dict):
+                        secrets.add_object(doc)
+            except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+                pass
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = None) -> OriginIndex:
     """Refuse what the render must not do, before kustomize runs, and index
     where each object comes from.
 
     Walks the overlay's kustomization and every local base/component it
-    includes: remote resources, exec/container functions, helm charts.
+    includes: remote resources, exec/container functions, helm charts. With
+    ``secrets``, also collects every value a tool error must not show.
     """
     index = OriginIndex()
     seen: set[Path] = set()
@@ -267,9 +358,11 @@ def preflight(overlay: Path, allow_remote: bool) -> OriginIndex:
         rel = os.path.relpath(kfile)
         try:
             with open(kfile, encoding="utf-8") as fh:
-                data = yaml.load(fh, Loader=_Loader)  # noqa: S506 - safe loader
+                data = yamlio.load(fh)
         except yaml.YAMLError as exc:
             raise PolicycheckError(f"{rel}: YAML does not parse: {_yaml_reason(exc)}") from None
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise PolicycheckError(f"{rel}: YAML does not parse: {type(exc).__name__}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicycheckError(f"{rel}: cannot read: {exc}") from None
         if not isinstance(data, dict):
@@ -293,9 +386,11 @@ def preflight(overlay: Path, allow_remote: bool) -> OriginIndex:
                 if target.is_dir():
                     stack.append(target)
                 elif target.is_file() and key == "resources":
-                    _index_resource_file(target, index)
+                    _index_resource_file(target, index, secrets)
+        if secrets is not None:
+            _collect_generator_secrets(directory, data, secrets)
         for key, (kind, generator) in _GENERATORS.items():
-            for entry in data.get(key) or []:
+            for entry in _list(data.get(key)):
                 if isinstance(entry, dict) and entry.get("name"):
                     index.add(kind, str(entry["name"]), Path(rel).as_posix(), generator)
     return index
@@ -326,6 +421,10 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 class Rendered:
     overlay: str
     objects: list[K8sObject]
+    # Every value no output may show (from the input tree and the render).
+    secrets: SecretValues = field(default_factory=SecretValues)
+    # time.monotonic() when the overlay's check began: --timeout bounds it all.
+    started: float = field(default_factory=time.monotonic)
 
 
 def render(
@@ -336,16 +435,42 @@ def render(
     memory_mib: int = DEFAULT_MEMORY_MIB,
     allow_remote: bool = False,
 ) -> Rendered:
-    """Build one overlay and return its objects with their origins."""
+    """Build one overlay and return its objects with their origins.
+
+    Every error message has passed the secret scrubber: kustomize prints
+    whole objects (Secret data included) when it cannot encode one.
+    """
+    started = time.monotonic()
     name = overlay.as_posix()
     if not overlay.is_dir():
         raise PolicycheckError(f"{name}: not a directory")
     if kustomization_file(overlay) is None:
         raise PolicycheckError(f"{name}: no kustomization.yaml")
-    index = preflight(overlay, allow_remote)
+    secrets = SecretValues()
+    index = preflight(overlay, allow_remote, secrets)
     argv = [*kustomize.argv, str(overlay), "--load-restrictor=LoadRestrictionsRootOnly"]
-    stdout = _build(argv, name, timeout, memory_mib)
-    return Rendered(name, _parse(stdout, name, overlay, index))
+    try:
+        stdout = _build(argv, name, timeout, memory_mib)
+        objects = _parse(stdout, name, overlay, index)
+    except PolicycheckError as exc:
+        raise PolicycheckError(secrets.scrub(str(exc))) from None
+    for obj in objects:
+        secrets.add_object(obj.doc)
+    return Rendered(name, objects, secrets, started)
+
+
+# Renders are subprocesses: a few more than the cores keeps them busy.
+RENDER_WORKERS = max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def start_renders(overlays: list[Path], kustomize: Kustomize, *, timeout: float, memory_mib: int,
+                  allow_remote: bool) -> tuple[ThreadPoolExecutor, list[Future[Rendered]]]:
+    """Start every render (subprocesses, in parallel) before anything else loads."""
+    pool = ThreadPoolExecutor(max_workers=max(1, min(RENDER_WORKERS, len(overlays))),
+                              thread_name_prefix="policycheck-render")
+    futures = [pool.submit(render, o, kustomize, timeout=timeout, memory_mib=memory_mib, allow_remote=allow_remote)
+               for o in overlays]
+    return pool, futures
 
 
 def _build(argv: list[str], name: str, timeout: float, memory_mib: int) -> str:
@@ -424,11 +549,28 @@ def _unwrap(stderr: str) -> str:
     return text
 
 
+def depth_exceeded(doc: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The path of the first value nested deeper than ``limit`` levels, or None (iterative)."""
+    stack: list[tuple[Any, int, str]] = [(doc, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > limit:
+            return path or "(object)"
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+                         if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value) if isinstance(v, dict | list))
+    return None
+
+
 def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sObject]:
     try:
-        docs = list(yaml.load_all(stdout, Loader=_Loader))  # noqa: S506 - safe loader
+        docs = yamlio.load_all(stdout)
     except yaml.YAMLError as exc:
         raise PolicycheckError(f"{name}: rendered output does not parse: {_yaml_reason(exc)}") from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise PolicycheckError(f"{name}: rendered output does not parse: {type(exc).__name__}") from None
     objects: list[K8sObject] = []
     for number, doc in enumerate(docs, start=1):
         if doc is None:
@@ -436,14 +578,17 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sOb
         if not isinstance(doc, dict):
             raise PolicycheckError(f"{name}: rendered document {number} is not a mapping")
         meta = doc.get("metadata")
-        if not doc.get("kind") or not doc.get("apiVersion") or not isinstance(meta, dict):
-            raise PolicycheckError(
-                f"{name}: rendered document {number} has no apiVersion, kind or metadata"
-            )
-        origin, generated_by = _pop_origin(meta, root)
+        origin, generated_by = _pop_origin(meta, root) if isinstance(meta, dict) else (None, None)
+        obj = K8sObject(doc, name, origin, generated_by)
         if origin is None:
-            origin, generated_by = index.lookup(str(doc["kind"]), str(meta.get("name", "")))
-        objects.append(K8sObject(doc, name, origin, generated_by))
+            obj.origin, obj.generated_by = index.lookup(obj.kind, obj.name)
+        # What every check relies on: reported once here (field-type), the object still checked.
+        for key, expected in (("apiVersion", "string"), ("kind", "string"), ("metadata", "mapping")):
+            value = doc.get(key)
+            if not (isinstance(value, dict) if expected == "mapping" else isinstance(value, str) and value):
+                obj.parse_problems[key] = f"expected a non-empty {expected}, got {type_name(value)}"
+        obj.too_deep = depth_exceeded(doc)
+        objects.append(obj)
     return objects
 
 
@@ -455,8 +600,8 @@ def _pop_origin(meta: dict[str, Any], root: Path) -> tuple[str | None, str | Non
     if not annotations:
         del meta["annotations"]
     try:
-        origin = yaml.load(raw, Loader=_Loader) or {}  # noqa: S506 - safe loader
-    except yaml.YAMLError:
+        origin = yamlio.load(raw) if isinstance(raw, str) else None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         return None, None
     if not isinstance(origin, dict):
         return None, None

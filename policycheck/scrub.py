@@ -17,7 +17,7 @@ request wrote. Before any of it is shown it goes through ``scrub``:
    as whole tokens, so a Secret value ``shop`` hides ``password: shop`` but
    not the namespace ``shop-prod``. Where occurrences overlap, the union is
    hidden.
-3. Whatever looks like a credential (``rules/_secrets.VALUE_PATTERNS``)
+3. Whatever looks like a credential (``credentials.VALUE_PATTERNS``)
    becomes ``<redacted>``: the password of a URL, a PEM private key block,
    API keys and tokens.
 
@@ -67,14 +67,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from policycheck.k8s import CONTAINER_LISTS, POD_TEMPLATE_PATHS
-from policycheck.rules._secrets import (
+from policycheck.credentials import (
     PRIVATE_KEY_HEADER,
     VALUE_PATTERNS,
     name_looks_secret,
     scanned_parts,
     value_looks_secret,
 )
+from policycheck.k8s import CONTAINER_LISTS, POD_TEMPLATE_PATHS
 
 PLACEHOLDER = "<redacted>"
 OBJECT_PLACEHOLDER = "<object>"

@@ -179,10 +179,18 @@ def _fake(tmp_path: Path, body: str) -> Path:
     return fake
 
 
-def _one_line_exit_2(out: subprocess.CompletedProcess[str], expected: str) -> None:
+def _one_line_exit_2(out: subprocess.CompletedProcess[str], expected: str, *, overlay: bool = False) -> None:
+    """Exit 2 and one line on stderr; a usage error prints no report, an overlay's
+    failure is also in the report, as that overlay's error."""
     assert out.returncode == 2, out.stdout + out.stderr
-    assert out.stdout == "" and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
     assert expected in out.stderr, out.stderr
+    if overlay:
+        [line] = [ln for ln in out.stdout.splitlines() if "not checked:" in ln]
+        assert expected in line
+        assert out.stdout.splitlines()[-1].endswith("1 overlay(s) not checked")
+    else:
+        assert out.stdout == ""
 
 
 def test_missing_conftest_is_an_error_when_required() -> None:
@@ -197,7 +205,7 @@ def test_rego_that_does_not_compile(tmp_path: Path) -> None:
     (tmp_path / "bad/broken.rego").write_text("package main\n\ndeny contains msg if {\n  input.kind ==\n}\n")
     (tmp_path / "pc.yaml").write_text(f"conftest:\n  policies: [{tmp_path / 'bad'}]\n")
     out = run("overlays/dev", "--config", str(tmp_path / "pc.yaml"))
-    _one_line_exit_2(out, "overlays/dev: conftest failed")
+    _one_line_exit_2(out, "overlays/dev: conftest failed", overlay=True)
     assert "broken.rego" in out.stderr
 
 
@@ -209,7 +217,7 @@ def test_rego_that_does_not_compile(tmp_path: Path) -> None:
 def test_conftest_crash_timeout_and_garbage(tmp_path: Path, body: str, expected: str) -> None:
     fake = _fake(tmp_path, body)
     (tmp_path / "pc.yaml").write_text(f"conftest:\n  timeout: 1\n  policies: [{ROOT / 'policies'}]\n")
-    _one_line_exit_2(run("overlays/dev", "--conftest", str(fake), "--config", str(tmp_path / "pc.yaml")), expected)
+    _one_line_exit_2(run("overlays/dev", "--conftest", str(fake), "--config", str(tmp_path / "pc.yaml")), expected, overlay=True)
 
 
 def test_secret_values_are_redacted_from_rego_messages(tmp_path: Path) -> None:

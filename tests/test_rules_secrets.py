@@ -16,7 +16,7 @@ def test_messages_never_contain_the_value() -> None:
 
 
 def test_references_to_secrets_are_not_credentials() -> None:
-    from policycheck.rules._secrets import name_looks_secret, value_looks_secret
+    from policycheck.credentials import name_looks_secret, value_looks_secret
 
     assert name_looks_secret("DB_PASSWORD") and not name_looks_secret("DB_PASSWORD_FILE")
     assert value_looks_secret("postgresql://u:p@db:5432/x") and not value_looks_secret("redis://redis:6379/0")

@@ -1,5 +1,5 @@
 """The secret scrubber (policycheck.scrub) and the credential patterns it and
-the secret rules share (policycheck.rules._secrets)."""
+the secret rules share (policycheck.credentials)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policycheck.rules import _secrets
-from policycheck.rules._secrets import SCAN_LIMIT, name_looks_secret, value_looks_secret
+from policycheck import credentials as _secrets
+from policycheck.credentials import SCAN_LIMIT, name_looks_secret, value_looks_secret
 from policycheck.scrub import (
     CHUNK,
     MAX_VALUES,

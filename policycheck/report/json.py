@@ -1,4 +1,15 @@
-"""The JSON report (version 1): a contract read by CI tooling and tests."""
+"""The JSON report (version 1): a contract read by CI tooling and tests.
+
+    {"version": 1, "tool": {...},
+     "overlays": [{"path", "profile", "objects", "error": str|null, "notes": [str]}],
+     "findings": [{"rule", "severity", "overlay", "kind", "namespace", "name", "container",
+                   "field", "message", "source": {"file", "line"}|null, "engine", "exempted", "exemption"}],
+     "summary": {"error", "warning", "exempted", "overlay_errors"},
+     "notes": [str]}                                   (only when there are notes)
+
+An overlay whose check failed has an ``error`` and no findings; the exit
+code is then 2, whatever the other overlays found.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +42,8 @@ def render(report: Report) -> str:
     data = {
         "version": 1,
         "tool": report.tool,
-        "overlays": [{"path": o.path, "profile": o.profile, "objects": o.objects} for o in report.overlays],
+        "overlays": [{"path": o.path, "profile": o.profile, "objects": o.objects, "error": o.error,
+                      "notes": o.notes} for o in report.overlays],
         "findings": [finding_dict(f) for f in sorted(report.findings, key=Finding.sort_key)],
         "summary": report.summary(),
     }

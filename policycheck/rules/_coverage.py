@@ -9,6 +9,6 @@ def hpa_targets(ctx):
     """(kind, name, namespace) -> the HPA object that scales it."""
     out = {}
     for hpa in ctx.of_kind("HorizontalPodAutoscaler"):
-        ref = (hpa.doc.get("spec") or {}).get("scaleTargetRef") or {}
-        out[(ref.get("kind"), ref.get("name"), hpa.namespace)] = hpa
+        ref = hpa.root.map("spec").map("scaleTargetRef")
+        out[(ref.str("kind"), ref.str("name"), hpa.namespace)] = hpa
     return out

@@ -42,6 +42,6 @@ def check(ctx, options):
         if "ALL" not in caps.strs("drop"):
             yield Problem(c.pod.obj, f"container {c.name} does not drop ALL capabilities",
                           f"{caps.path}.drop", c.name)
-        for cap in caps.list("add"):
+        for cap in caps.str_items("add"):
             if cap.value not in allowed:
                 yield Problem(c.pod.obj, f"container {c.name} adds capability {cap.value}", cap.path, c.name)

@@ -29,6 +29,7 @@ env:
 ```
 """
 
+from policycheck.model import MAX_DEPTH
 from policycheck.rules.base import Problem
 
 ID = "field-type"
@@ -40,5 +41,8 @@ SUMMARY = "fields the checks read hold the type Kubernetes expects"
 
 def check(ctx, options):
     for obj in ctx.objects:
-        for path, problem in obj.shape.problems.items():
+        if obj.too_deep:
+            yield Problem(obj, f"{obj.too_deep}: nested deeper than {MAX_DEPTH} levels; not validated against "
+                          "the schema nor passed to the Rego stage", None)
+        for path, problem in {**obj.parse_problems, **obj.shape.problems}.items():
             yield Problem(obj, f"{path}: {problem}", path)

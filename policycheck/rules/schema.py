@@ -35,7 +35,13 @@ SUMMARY = "strict validation against the Kubernetes OpenAPI schema of the target
 
 def check(ctx, options):
     for obj in ctx.objects:
-        errors = k8s_schema.validate(obj.doc, ctx.kube_version)
+        if obj.too_deep:
+            continue  # field-type reports it; the validator would exhaust the stack
+        try:
+            errors = k8s_schema.validate(obj.doc, ctx.kube_version)
+        except RecursionError:
+            yield Problem(obj, "the object nests too deeply to validate", None)
+            continue
         if errors is None:
             yield Problem(obj, f"{obj.api_version} {obj.kind} is not in the Kubernetes {ctx.kube_version} schema: "
                           "unvalidated", "apiVersion", severity=Severity.WARNING)

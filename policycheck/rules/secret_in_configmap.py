@@ -23,7 +23,7 @@ it with `secretKeyRef`.
 """
 
 from policycheck.access import child_path
-from policycheck.rules._secrets import name_looks_secret, value_looks_secret
+from policycheck.credentials import name_looks_secret, value_looks_secret
 from policycheck.rules.base import Problem
 
 ID = "secret-in-configmap"

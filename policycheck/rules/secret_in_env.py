@@ -25,7 +25,7 @@ env:
 ```
 """
 
-from policycheck.rules._secrets import name_looks_secret, value_looks_secret
+from policycheck.credentials import name_looks_secret, value_looks_secret
 from policycheck.rules.base import Problem
 
 ID = "secret-in-env"

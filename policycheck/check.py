@@ -1,0 +1,123 @@
+"""The check pipeline: every overlay on its own, every failure recorded on it.
+
+``check_overlay`` renders one overlay, runs the rules and the Rego stage and
+marks exemptions; whatever fails (render, rules, conftest, a bug) becomes
+the ``error`` of that overlay's result, never the end of the run.
+``check`` does that for every overlay, renders in parallel, and returns the
+Report that the reporters format. The CLI only parses flags into Settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policycheck import conftest, engine
+from policycheck.config import Config
+from policycheck.model import Finding, PolicycheckError
+from policycheck.render import Kustomize, Rendered, start_renders
+from policycheck.report import OverlayResult, Report
+
+
+@dataclass
+class Settings:
+    """Everything a check needs, from flags and configuration."""
+
+    kustomize: Kustomize
+    config: Config
+    kube_version: str
+    profile: str | None = None
+    timeout: float = 60.0
+    memory_mib: int = 2048
+    allow_remote: bool = False
+    rego: conftest.Conftest | None = None
+    rego_settings: conftest.Settings = field(default_factory=conftest.Settings)
+    house_rules: frozenset[str] = frozenset()
+    require_objects: bool = False
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for any failure: our own errors as they are, anything else by its type only
+    (a message could quote the input)."""
+    if isinstance(exc, PolicycheckError):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}); this is a policycheck bug"
+
+
+def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rendered],
+                  rego_pool: ThreadPoolExecutor | None = None) -> OverlayResult:
+    """Check one overlay; ``rendered`` returns its render (or raises)."""
+    name = overlay.as_posix()
+    try:
+        profile = settings.config.profile_for(name, settings.profile)
+    except PolicycheckError as exc:
+        return OverlayResult(name, settings.profile or "?", error=str(exc))
+    result = OverlayResult(name, profile.name)
+    try:
+        out = rendered()
+    except Exception as exc:  # noqa: BLE001 - isolated: one overlay's failure is its own
+        result.error = _describe(exc)
+        return result
+    result.objects = len(out.objects)
+    deadline = out.started + settings.timeout
+    if not out.objects:
+        if settings.require_objects:
+            result.error = f"{name}: the render yields no objects (--require-objects)"
+            return result
+        result.notes.append(f"{name} renders no objects")
+    try:
+        rego_run: Future[list[dict]] | None = None
+        if settings.rego and settings.rego_settings.enabled_for(profile.name):
+            left = deadline - time.monotonic()
+            call = (conftest.run, settings.rego, settings.rego_settings, out, left)
+            rego_run = rego_pool.submit(*call) if rego_pool else _done(*call)
+        elif settings.rego:
+            result.notes.append(f"Rego stage off for {name} (profile {profile.name})")
+        findings = engine.run(out, profile, settings.kube_version, settings.today,
+                              house_rules=settings.house_rules, deadline=deadline, timeout=settings.timeout)
+        if rego_run is not None:
+            house = conftest.to_findings(rego_run.result(), out)
+            findings.extend(engine.exempt(house, settings.house_rules, settings.today))
+    except Exception as exc:  # noqa: BLE001 - isolated, as above
+        result.error = out.secrets.scrub(_describe(exc))
+        return result
+    result.findings = findings
+    return result
+
+
+def _done(fn: Callable[..., list[dict]], *args: object) -> Future[list[dict]]:
+    future: Future[list[dict]] = Future()
+    try:
+        future.set_result(fn(*args))
+    except Exception as exc:  # noqa: BLE001 - re-raised by result()
+        future.set_exception(exc)
+    return future
+
+
+def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None = None,
+          renders: tuple[ThreadPoolExecutor, list[Future[Rendered]]] | None = None) -> Report:
+    """Check every overlay (renders in parallel); a failure stays with its overlay."""
+    results: list[OverlayResult] = []
+    pool, futures = renders or start_renders(overlays, settings.kustomize, timeout=settings.timeout,
+                                             memory_mib=settings.memory_mib, allow_remote=settings.allow_remote)
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="policycheck-rego") as rego_pool:
+            for overlay, future in zip(overlays, futures, strict=True):
+                results.append(check_overlay(overlay, settings, future.result, rego_pool))
+    finally:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+    findings: list[Finding] = [f for r in results for f in r.findings]
+    return Report(
+        tool={"name": "policycheck", "kustomize": settings.kustomize.description,
+              "kube_version": settings.kube_version, "conftest": settings.rego.version if settings.rego else None},
+        overlays=results,
+        findings=findings,
+        notes=list(notes or []),
+    )
