@@ -52,6 +52,8 @@ def check_parser() -> argparse.ArgumentParser:
     p.add_argument("--conftest", metavar="PATH", help="conftest binary for the Rego house rules (default: PATH)")
     p.add_argument("--require-conftest", action="store_true",
                    help="fail (exit 2) when the Rego stage cannot run; implied when CI=true")
+    p.add_argument("--select", action="append", metavar="RULE[,RULE]",
+                   help="run only these rules (built-in or house rule ids; repeatable)")
     p.add_argument("--require-objects", action="store_true",
                    help="an overlay that renders no objects is an error (default: a note)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -165,11 +167,12 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     rego_settings = conftest.Settings.from_config(cfg.extra["conftest"], cfg.source or "config")
     required = args.require_conftest or os.environ.get("CI", "").lower() in ("1", "true", "yes")
     rego, skipped_rego = conftest.find(rego_settings, args.conftest, required)
+    house_rules = frozenset(conftest.house_rule_ids(rego_settings)) if rego else frozenset()
+    selected = _selected(args.select, house_rules)
     settings = check.Settings(
         kustomize=kustomize, config=cfg, kube_version=kube_version, profile=args.profile, timeout=args.timeout,
         memory_mib=args.memory_limit, allow_remote=args.allow_remote, rego=rego, rego_settings=rego_settings,
-        house_rules=frozenset(conftest.house_rule_ids(rego_settings)) if rego else frozenset(),
-        require_objects=args.require_objects,
+        house_rules=house_rules, require_objects=args.require_objects, select=selected,
     )
     if args.verbose:
         for path, why in skipped:
@@ -190,6 +193,19 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     from policycheck.model import Severity
 
     return 1 if engine.failing(report.findings, Severity(args.fail_on)) else 0
+
+
+def _selected(raw: list[str] | None, house_rules: frozenset[str]) -> frozenset[str] | None:
+    if not raw:
+        return None
+    from policycheck.rules import REGISTRY
+
+    ids = frozenset(part.strip() for item in raw for part in item.split(",") if part.strip())
+    unknown = sorted(ids - set(REGISTRY) - house_rules)
+    if unknown or not ids:
+        raise PolicycheckError(f"usage: --select: unknown rule {escape(unknown[0]) if unknown else '(none given)'} "
+                               "(`policycheck rules` lists them)")
+    return ids
 
 
 def _write(args: argparse.Namespace, report) -> None:  # noqa: ANN001 - report.Report

@@ -25,6 +25,7 @@ import yaml
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
 from policycheck.render import Rendered, overlay_object, trim_error
+from policycheck.textsafe import escape
 from policycheck.toolcache import ToolVersion
 
 DEFAULT_TIMEOUT = 60.0
@@ -103,17 +104,19 @@ def _version(path: str) -> str:
 
 def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conftest | None, str | None]:
     """The conftest to run, or None and the reason the Rego stage is skipped."""
+    if not settings.policies:
+        return None, "conftest.policies is empty"
     missing_dirs = [p for p in settings.policies if not Path(p).is_dir()]
     if missing_dirs:
         if settings.explicit:
-            raise PolicycheckError(f"conftest: policy directory not found: {missing_dirs[0]}")
+            raise PolicycheckError(f"conftest: policy directory not found: {escape(missing_dirs[0])}")
         # No house rules here at all: nothing to require.
         return None, f"no policy directory ({', '.join(settings.policies)})"
     wanted = explicit or settings.path or "conftest"
     path = shutil.which(wanted)
     if path is None:
         if required or explicit or settings.path:
-            raise PolicycheckError(f"conftest not found: {wanted} (hack/install-conftest.sh builds it)")
+            raise PolicycheckError(f"conftest not found: {escape(wanted)} (hack/install-conftest.sh builds it)")
         return None, "conftest not found on PATH (hack/install-conftest.sh builds it)"
     if not os.access(path, os.X_OK):
         raise PolicycheckError(f"conftest at {path} is not executable")

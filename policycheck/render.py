@@ -564,19 +564,45 @@ def depth_exceeded(doc: Any, limit: int = MAX_DEPTH) -> str | None:
     return None
 
 
-def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sObject]:
+_DOC_SEPARATOR = re.compile(r"^---[ \t]*$", re.M)
+_TOP_KEY = re.compile(r"^(kind|apiVersion):[ \t]*['\"]?([^'\"\s]+)", re.M)
+_META_NAME = re.compile(r"^metadata:[ \t]*\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*['\"]?([^'\"\s]+)", re.M)
+
+
+def _documents(stdout: str, name: str) -> list[Any]:
+    """The rendered documents; one that cannot be read (libyaml's nesting
+    limit, say) becomes a stand-in object with a parse problem, the others
+    are still checked."""
     try:
-        docs = yamlio.load_all(stdout)
-    except yaml.YAMLError as exc:
-        raise PolicycheckError(f"{name}: rendered output does not parse: {_yaml_reason(exc)}") from None
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise PolicycheckError(f"{name}: rendered output does not parse: {type(exc).__name__}") from None
+        return yamlio.load_all(stdout)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        pass
+    docs: list[Any] = []
+    for number, text in enumerate(_DOC_SEPARATOR.split(stdout), start=1):
+        try:
+            docs.extend(yamlio.load_all(text))
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+            reason = _yaml_reason(exc) if isinstance(exc, yaml.YAMLError) else type(exc).__name__
+            top = dict(_TOP_KEY.findall(text[:65536]))
+            meta = _META_NAME.search(text[:65536])
+            docs.append({"apiVersion": top.get("apiVersion", ""), "kind": top.get("kind", ""),
+                         "metadata": {"name": meta.group(1) if meta else f"(document {number})"},
+                         _UNREADABLE: f"rendered document {number} cannot be read: {reason}"})
+    return docs
+
+
+# Key of a stand-in document for one that could not be read (not a valid Kubernetes key).
+_UNREADABLE = "\x00unreadable"
+
+
+def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sObject]:
     objects: list[K8sObject] = []
-    for number, doc in enumerate(docs, start=1):
+    for number, doc in enumerate(_documents(stdout, name), start=1):
         if doc is None:
             continue
         if not isinstance(doc, dict):
             raise PolicycheckError(f"{name}: rendered document {number} is not a mapping")
+        unreadable = doc.pop(_UNREADABLE, None)
         meta = doc.get("metadata")
         origin, generated_by = _pop_origin(meta, root) if isinstance(meta, dict) else (None, None)
         obj = K8sObject(doc, name, origin, generated_by)
@@ -588,6 +614,9 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sOb
             if not (isinstance(value, dict) if expected == "mapping" else isinstance(value, str) and value):
                 obj.parse_problems[key] = f"expected a non-empty {expected}, got {type_name(value)}"
         obj.too_deep = depth_exceeded(doc)
+        if unreadable:
+            obj.parse_problems["(object)"] = unreadable
+            obj.too_deep = "(object)"  # nothing to validate or pass on: only the stand-in is known
         objects.append(obj)
     return objects
 

@@ -41,7 +41,7 @@ SUMMARY = "fields the checks read hold the type Kubernetes expects"
 
 def check(ctx, options):
     for obj in ctx.objects:
-        if obj.too_deep:
+        if obj.too_deep and obj.too_deep not in obj.parse_problems:
             yield Problem(obj, f"{obj.too_deep}: nested deeper than {MAX_DEPTH} levels; not validated against "
                           "the schema nor passed to the Rego stage", None)
         for path, problem in {**obj.parse_problems, **obj.shape.problems}.items():
