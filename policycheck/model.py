@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,12 +68,12 @@ class K8sObject:
         """The whole object, for typed reads."""
         return Node(self.doc, "", self.shape)
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
         kind = self.root.str("kind")
         return kind if kind is not None else str(self.doc.get("kind") or "")
 
-    @property
+    @functools.cached_property
     def api_version(self) -> str:
         version = self.root.str("apiVersion")
         return version if version is not None else str(self.doc.get("apiVersion") or "")
@@ -81,11 +82,11 @@ class K8sObject:
     def metadata(self) -> Node:
         return self.root.map("metadata")
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         return self.metadata.str("name") or ""
 
-    @property
+    @functools.cached_property
     def namespace(self) -> str | None:
         return self.metadata.str("namespace")
 

@@ -57,22 +57,41 @@ def _scalar(node: yaml.Node | None) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-def _find_document(docs: tuple[yaml.Node, ...], obj: K8sObject) -> yaml.Node | None:
-    candidates = []
-    for doc in docs:
+@functools.lru_cache(maxsize=256)
+def _document_index(path: str) -> tuple[dict[tuple[str, str], yaml.Node], dict[str, list[yaml.Node]]]:
+    """(kind, name) -> document node, and kind -> its documents, of one file."""
+    by_name: dict[tuple[str, str], yaml.Node] = {}
+    by_kind: dict[str, list[yaml.Node]] = {}
+    for doc in _documents(path):
         kind = _get(doc, "kind")
-        if kind is None or _scalar(kind[1]) != obj.kind:
+        kind_text = _scalar(kind[1]) if kind else None
+        if kind_text is None:
             continue
+        by_kind.setdefault(kind_text, []).append(doc)
         meta = _get(doc, "metadata")
-        name = _scalar(_get(meta[1], "name")[1]) if meta and _get(meta[1], "name") else None
-        if name == obj.name:
-            return doc
-        candidates.append((doc, name))
-    # A name prefix/suffix transformer renamed it: the source name is inside.
-    named = [doc for doc, name in candidates if name and name in obj.name]
-    if len(named) == 1:
-        return named[0]
-    return candidates[0][0] if len(candidates) == 1 else None
+        name = _get(meta[1], "name") if meta else None
+        name_text = _scalar(name[1]) if name else None
+        if name_text is not None:
+            by_name.setdefault((kind_text, name_text), doc)
+    return by_name, by_kind
+
+
+def _find_document(path: str, obj: K8sObject) -> yaml.Node | None:
+    by_name, by_kind = _document_index(path)
+    kind, name = obj.kind, obj.name
+    doc = by_name.get((kind, name))
+    if doc is not None:
+        return doc
+    # A name prefix/suffix transformer renamed it: the source name is a run of
+    # its dash-separated parts (longest first); by index, not by a scan.
+    parts = name.split("-")[:16]
+    for size in range(len(parts) - 1, 0, -1):
+        for start in range(len(parts) - size + 1):
+            doc = by_name.get((kind, "-".join(parts[start:start + size])))
+            if doc is not None:
+                return doc
+    candidates = by_kind.get(kind, [])
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int]) -> yaml.Node | None:
@@ -137,7 +156,7 @@ def locate(obj: K8sObject, field: str | None) -> Source | None:
         return Source(obj.origin, 1)
     if obj.generated_by:
         return _generator_source(obj, field)
-    doc = _find_document(_documents(obj.origin), obj)
+    doc = _find_document(obj.origin, obj)
     if doc is None:
         return Source(obj.origin, 1)
     if field:

@@ -613,6 +613,10 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sOb
             value = doc.get(key)
             if not (isinstance(value, dict) if expected == "mapping" else isinstance(value, str) and value):
                 obj.parse_problems[key] = f"expected a non-empty {expected}, got {type_name(value)}"
+        for key in ("name", "namespace"):
+            value = meta.get(key) if isinstance(meta, dict) else None
+            if value is not None and not isinstance(value, str):
+                obj.parse_problems[f"metadata.{key}"] = f"expected string, got {type_name(value)}"
         obj.too_deep = depth_exceeded(doc)
         if unreadable:
             obj.parse_problems["(object)"] = unreadable
