@@ -15,7 +15,7 @@ every time:
 * no planted marker anywhere in stdout or stderr;
 * done within a bound (a hang guard, not a speed target).
 
-`make test` runs a fixed-seed sample (POLICYCHECK_FUZZ_EXAMPLES, default 120);
+`make test` runs a fixed-seed sample (POLICYCHECK_FUZZ_EXAMPLES, default 250);
 set it higher for a longer hunt.
 """
 
@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 
 from policycheck.cli import main
 
-EXAMPLES = int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250"))
 BOUND_SECONDS = 120  # per case; a hang guard
 
 MARKERS = {
