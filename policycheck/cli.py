@@ -159,8 +159,9 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     cfg = config.load(args.config)
     kube_version = args.kube_version or cfg.kube_version or DEFAULT_KUBE_VERSION
     if kube_version not in schema.supported_versions():
+        where = "--kube-version" if args.kube_version else f"{cfg.source}: kube-version:"
         raise PolicycheckError(
-            f"unsupported --kube-version {escape(kube_version)} (have {', '.join(schema.supported_versions())})"
+            f"{where} unsupported {escape(kube_version)} (have {', '.join(schema.supported_versions())})"
         )
     if args.profile:
         cfg.profile_for("", args.profile)  # an unknown profile is a usage error, before any render

@@ -411,3 +411,11 @@ def test_source_lines_are_found_in_linear_time(tmp_path: Path) -> None:
 
     small, large = min(located(1000) for _ in range(2)), min(located(4000) for _ in range(2))
     assert large / small < 10, (small, large)
+
+
+def test_unsupported_kube_version_names_where_it_was_set(tmp_path: Path) -> None:
+    write(tmp_path, {**GOOD, "pc.yaml": 'kube-version: "1.20"\n'})
+    out = run(tmp_path, "good", "--config", "pc.yaml")
+    assert (out.returncode, out.stdout) == (2, "") and out.stderr.startswith("policycheck: pc.yaml: kube-version: unsupported 1.20 (have ")
+    out = run(tmp_path, "good", "--kube-version", "9.99")
+    assert out.returncode == 2 and out.stderr.startswith("policycheck: --kube-version unsupported 9.99 (have ")
