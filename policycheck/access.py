@@ -152,29 +152,27 @@ class Node:
         base = child_path(self.path, key)
         return [Node(item, f"{base}[{i}]", self.shape) for i, item in enumerate(value or ())]
 
-    def maps(self, key: str) -> list[Node]:
-        """The mapping items of the list under ``key``; other items are recorded and skipped."""
+    def _items(self, key: str, expected: str) -> list[Node]:
+        """Items of the list under ``key`` of one type; others are recorded and skipped."""
         out = []
         for item in self.list(key):
-            if isinstance(item.value, dict):
+            if _is(item.value, (expected,)):
                 out.append(item)
             elif item.value is not None:
-                self.shape.wrong(item.path, ("mapping",), item.value)
+                self.shape.wrong(item.path, (expected,), item.value)
         return out
+
+    def maps(self, key: str) -> list[Node]:
+        """The mapping items of the list under ``key``; other items are recorded and skipped."""
+        return self._items(key, "mapping")
+
+    def str_items(self, key: str) -> list[Node]:
+        """The string items of the list under ``key``, as nodes (for their paths)."""
+        return self._items(key, "string")
 
     def strs(self, key: str) -> list[str]:
         """The string items of the list under ``key``; other items are recorded and skipped."""
         return [item.value for item in self.str_items(key)]
-
-    def str_items(self, key: str) -> list[Node]:
-        """The string items of the list under ``key``, as nodes (for their paths)."""
-        out = []
-        for item in self.list(key):
-            if isinstance(item.value, str):
-                out.append(item)
-            elif item.value is not None:
-                self.shape.wrong(item.path, ("string",), item.value)
-        return out
 
     def str_map(self, key: str) -> dict[str, str]:
         """A map of strings (labels, selectors, data): entries of other types are recorded and skipped."""
