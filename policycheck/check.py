@@ -65,7 +65,8 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         result.error = _describe(exc)
         return result
     result.objects = len(out.objects)
-    deadline = out.started + settings.timeout
+    # The rest of the overlay's time budget starts now, not while it waited for earlier overlays.
+    deadline = time.monotonic() + settings.timeout - out.elapsed
     if not out.objects:
         if settings.require_objects:
             result.error = f"{name}: the render yields no objects (--require-objects)"

@@ -353,10 +353,19 @@ class Config:
                 have = ", ".join(escape(p) for p in sorted(self.profiles))
                 raise PolicycheckError(f"unknown profile: {escape(requested)} (have {have})")
             return self.profiles[requested]
+        # Patterns match the path as given and as seen from the config file's
+        # directory, so `cd overlays/prod && policycheck .` picks the same profile.
+        resolved = Path(overlay).resolve()
+        spellings = {overlay, resolved.as_posix()}
+        base = Path(self.source).resolve().parent if self.source and Path(self.source).exists() else Path.cwd()
+        try:
+            spellings.add(resolved.relative_to(base).as_posix())
+        except ValueError:
+            pass
         for profile in self.profiles.values():
-            if any(fnmatch.fnmatch(overlay, pattern) for pattern in profile.overlays):
+            if any(fnmatch.fnmatch(spelling, pattern) for spelling in spellings for pattern in profile.overlays):
                 return profile
-        name = Path(overlay).name
+        name = resolved.name
         if name in BUILTIN and name in self.profiles:
             return self.profiles[name]
         return self.profiles[DEFAULT_PROFILE]

@@ -171,8 +171,9 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered,
             out = subprocess.run([*argv, target.name], cwd=tmp, capture_output=True, text=True,
                                  timeout=limit, stdin=subprocess.DEVNULL, check=False, errors="replace")
         except subprocess.TimeoutExpired:
-            raise PolicycheckError(
-                f"{rendered.overlay}: conftest exceeded the timeout of {limit:g}s") from None
+            what = (f"the timeout of {settings.timeout:g}s" if limit >= settings.timeout
+                    else "what the render and rules left of the overlay's --timeout")
+            raise PolicycheckError(f"{rendered.overlay}: conftest exceeded {what}") from None
         except OSError as exc:
             raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc.strerror}") from None
     if out.returncode not in (0, 1):

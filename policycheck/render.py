@@ -178,7 +178,7 @@ def discover(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
             p.parent
             for name in KUSTOMIZATION_NAMES
             for p in path.rglob(name)
-            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         included: set[Path] = set()
         components: set[Path] = set()
@@ -223,7 +223,8 @@ def _local_includes(directory: Path) -> tuple[set[Path], bool]:
     if not isinstance(data, dict):
         return set(), False
     out = set()
-    for key in ("resources", "components", "bases"):
+    # Directories listed as generators, transformers or validators are kustomizations too.
+    for key in ("resources", "components", "bases", "generators", "transformers", "validators"):
         for entry in _entries(data.get(key)):
             try:
                 target = (directory / entry).resolve()
@@ -365,6 +366,8 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
             raise PolicycheckError(f"{rel}: YAML does not parse: {type(exc).__name__}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicycheckError(f"{rel}: cannot read: {exc}") from None
+        if data is None:
+            raise PolicycheckError(f"{rel}: the kustomization is empty")
         if not isinstance(data, dict):
             raise PolicycheckError(f"{rel}: not a kustomization (top level is not a mapping)")
         if data.get("helmCharts") or data.get("helmGlobals"):
@@ -423,8 +426,8 @@ class Rendered:
     objects: list[K8sObject]
     # Every value no output may show (from the input tree and the render).
     secrets: SecretValues = field(default_factory=SecretValues)
-    # time.monotonic() when the overlay's check began: --timeout bounds it all.
-    started: float = field(default_factory=time.monotonic)
+    # Seconds the render took: --timeout bounds render, rules and Rego together.
+    elapsed: float = 0.0
 
 
 def render(
@@ -456,7 +459,7 @@ def render(
         raise PolicycheckError(secrets.scrub(str(exc))) from None
     for obj in objects:
         secrets.add_object(obj.doc)
-    return Rendered(name, objects, secrets, started)
+    return Rendered(name, objects, secrets, time.monotonic() - started)
 
 
 # Renders are subprocesses: a few more than the cores keeps them busy.

@@ -372,7 +372,7 @@ def test_whole_check_is_bounded_by_the_timeout(tmp_path: Path) -> None:
     started = time.monotonic()
     out = run(tmp_path, "good", "--config", "pc.yaml", "--conftest", str(fake), "--timeout", "3")
     assert time.monotonic() - started < 30
-    assert out.returncode == 2 and "conftest exceeded the timeout" in out.stderr
+    assert out.returncode == 2 and "conftest exceeded what the render and rules left of the overlay's --timeout" in out.stderr
 
 
 # -- nothing from the input can forge a line of the text report ------------------------------------------------------
@@ -419,3 +419,49 @@ def test_unsupported_kube_version_names_where_it_was_set(tmp_path: Path) -> None
     assert (out.returncode, out.stdout) == (2, "") and out.stderr.startswith("policycheck: pc.yaml: kube-version: unsupported 1.20 (have ")
     out = run(tmp_path, "good", "--kube-version", "9.99")
     assert out.returncode == 2 and out.stderr.startswith("policycheck: --kube-version unsupported 9.99 (have ")
+
+
+def test_search_ignores_directories_named_like_kustomizations_and_plugin_dirs(tmp_path: Path) -> None:
+    write(tmp_path, {
+        **GOOD,
+        "good/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [../transformers]\n",
+        "transformers/kustomization.yaml": "resources: [labels.yaml]\n",
+        "transformers/labels.yaml": "apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: l}\n"
+                                    "labels: {team: a}\nfieldSpecs: [{path: metadata/labels, create: true}]\n",
+        "crds/Kustomization/.keep": "",
+        "empty/kustomization.yaml": "",
+    })
+    out = run(tmp_path, ".", "--format", "json")
+    report = json.loads(out.stdout)
+    assert [o["path"] for o in report["overlays"]] == ["empty", "good"]
+    assert report["overlays"][0]["error"] == "empty/kustomization.yaml: the kustomization is empty"
+
+
+def test_profile_does_not_depend_on_how_the_path_is_spelt(tmp_path: Path) -> None:
+    write(tmp_path, {"overlays/prod/kustomization.yaml": GOOD["good/kustomization.yaml"],
+                     "overlays/prod/cm.yaml": GOOD["good/cm.yaml"],
+                     "policycheck.yaml": "profiles:\n  strict:\n    extends: prod\n    overlays: [overlays/prod]\n"})
+    profiles = set()
+    for cwd, path in ((tmp_path, "overlays/prod"), (tmp_path / "overlays/prod", "."), (tmp_path / "overlays", "prod")):
+        config = str(tmp_path / "policycheck.yaml")
+        out = run(cwd, path, "--format", "json", "--config", config)
+        profiles.add(json.loads(out.stdout)["overlays"][0]["profile"])
+    assert profiles == {"strict"}
+    out = run(tmp_path / "overlays/prod", ".", "--format", "json")  # no config: the built-in profile by directory name
+    assert json.loads(out.stdout)["overlays"][0]["profile"] == "prod"
+
+
+def test_time_waiting_behind_other_overlays_does_not_count(tmp_path: Path) -> None:
+    files = {}
+    for i in range(40):
+        files[f"o{i:02}/kustomization.yaml"] = "resources: [cm.yaml]\n"
+        files[f"o{i:02}/cm.yaml"] = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{a: b}}\n"
+    write(tmp_path, files)
+    started = time.monotonic()
+    out = run(tmp_path, ".", "--format", "json", "--timeout", "3")
+    took = time.monotonic() - started
+    report = json.loads(out.stdout)
+    assert len(report["overlays"]) == 40
+    if took > 4:  # the run as a whole outlasted one overlay's budget: the case this guards
+        assert report["summary"]["overlay_errors"] == 0, [o["error"] for o in report["overlays"] if o["error"]]
+    assert out.returncode == 0, out.stderr
