@@ -29,11 +29,22 @@ import re
 
 SCAN_LIMIT = 1 << 20  # characters of one value or name that are scanned
 
+# "auth" counts only as a word of its own (BASIC_AUTH, auth-header), not inside
+# authentication/authorization, which name modes and providers.
 SENSITIVE_NAME = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.IGNORECASE
+    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|(?<![a-z])auth(?![a-z]))", re.IGNORECASE
 )
-# Names that mention a secret but hold a reference to one, not the value.
-REFERENCE_NAME = re.compile(r"(_FILE|_PATH|_DIR|_NAME|_REF|_ID)$", re.IGNORECASE)
+# Names that mention a secret but hold a reference to one (or an image), not the value.
+REFERENCE_NAME = re.compile(r"(_FILE|_PATH|_DIR|_NAME|_REF|_ID|_IMAGE)$", re.IGNORECASE)
+# Values that are settings, never credentials: flags and plain numbers.
+_SETTING_VALUE = re.compile(r"(?:true|false|yes|no|on|off|enabled?|disabled?|[-+]?[0-9]{1,6}(?:\.[0-9]+)?)",
+                            re.IGNORECASE)
+
+
+def is_setting_value(value: object) -> bool:
+    """A flag or small number (``"true"``, ``"0"``): not a credential whatever its name says."""
+    return isinstance(value, bool | int | float) or (isinstance(value, str) and bool(_SETTING_VALUE.fullmatch(
+        value.strip())))
 
 # A URL with user:password@. Same meaning as
 # ``[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@``: a scheme run that contains a

@@ -58,6 +58,8 @@ class K8sObject:
     generated_by: str | None = None
     # Fields whose type a rule could not read (see access.py).
     shape: Shape = dataclasses.field(default_factory=Shape, repr=False, compare=False)
+    # The name the source file (or generator entry) wrote, before prefixes, suffixes and hashes.
+    source_name: str | None = None
     # The path where the object nests deeper than MAX_DEPTH, if it does.
     too_deep: str | None = None
     # Problems found when the render was read (path -> problem), reported by field-type.

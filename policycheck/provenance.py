@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from policycheck.model import K8sObject, Source
+from policycheck.names import source_names
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STEP = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["([^"]*)"\]')
@@ -58,9 +59,10 @@ def _scalar(node: yaml.Node | None) -> str | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _document_index(path: str) -> tuple[dict[tuple[str, str], yaml.Node], dict[str, list[yaml.Node]]]:
-    """(kind, name) -> document node, and kind -> its documents, of one file."""
-    by_name: dict[tuple[str, str], yaml.Node] = {}
+def _document_index(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, yaml.Node]]],
+                                        dict[str, list[yaml.Node]]]:
+    """(kind, name) -> [(namespace, document node)], and kind -> its documents, of one file."""
+    by_name: dict[tuple[str, str], list[tuple[str | None, yaml.Node]]] = {}
     by_kind: dict[str, list[yaml.Node]] = {}
     for doc in _documents(path):
         kind = _get(doc, "kind")
@@ -70,27 +72,23 @@ def _document_index(path: str) -> tuple[dict[tuple[str, str], yaml.Node], dict[s
         by_kind.setdefault(kind_text, []).append(doc)
         meta = _get(doc, "metadata")
         name = _get(meta[1], "name") if meta else None
+        namespace = _get(meta[1], "namespace") if meta else None
         name_text = _scalar(name[1]) if name else None
         if name_text is not None:
-            by_name.setdefault((kind_text, name_text), doc)
+            by_name.setdefault((kind_text, name_text), []).append((_scalar(namespace[1]) if namespace else None, doc))
     return by_name, by_kind
 
 
 def _find_document(path: str, obj: K8sObject) -> yaml.Node | None:
+    """The document of ``path`` that wrote ``obj``: by its source name and namespace, by index."""
     by_name, by_kind = _document_index(path)
-    kind, name = obj.kind, obj.name
-    doc = by_name.get((kind, name))
-    if doc is not None:
-        return doc
-    # A name prefix/suffix transformer renamed it: the source name is a run of
-    # its dash-separated parts (longest first); by index, not by a scan.
-    parts = name.split("-")[:16]
-    for size in range(len(parts) - 1, 0, -1):
-        for start in range(len(parts) - size + 1):
-            doc = by_name.get((kind, "-".join(parts[start:start + size])))
-            if doc is not None:
-                return doc
-    candidates = by_kind.get(kind, [])
+    names = source_names(obj.name) if obj.source_name is None else iter([obj.source_name, *source_names(obj.name)])
+    for name in names:
+        docs = by_name.get((obj.kind, name))
+        if docs:
+            same = [d for ns, d in docs if ns == obj.namespace] or [d for ns, d in docs if ns is None]
+            return (same or [docs[0][1]])[0]
+    candidates = by_kind.get(obj.kind, [])
     return candidates[0] if len(candidates) == 1 else None
 
 
@@ -134,7 +132,9 @@ def _generator_source(obj: K8sObject, field: str | None) -> Source:
         if generators and isinstance(generators[1], yaml.SequenceNode):
             for entry in generators[1].value:
                 name = _get(entry, "name")
-                if name and obj.name.startswith(f"{_scalar(name[1])}-"):
+                entry_name = _scalar(name[1]) if name else None
+                if entry_name is not None and (entry_name == obj.source_name or (
+                        obj.source_name is None and obj.name.startswith(f"{entry_name}-"))):
                     line = entry.start_mark.line + 1
                     data_key = parse_field(field)[-1] if field and field.startswith("data") else None
                     literals = _get(entry, "literals")

@@ -40,6 +40,7 @@ import yaml
 from policycheck import yamlio
 from policycheck.access import type_name
 from policycheck.model import MAX_DEPTH, K8sObject, PolicycheckError
+from policycheck.names import source_names
 from policycheck.scrub import SecretValues
 from policycheck.toolcache import ToolVersion
 
@@ -243,27 +244,30 @@ def _entries(value: Any) -> list[str]:
 
 
 class OriginIndex:
-    """Which local file defines, or which kustomization generates, each object."""
+    """Which local file defines, or which kustomization generates, each object;
+    and the name prefixes and suffixes the tree declares."""
 
     def __init__(self) -> None:
-        self._by_name: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._by_name: dict[tuple[str, str], list[tuple[str | None, str, str | None]]] = {}
+        self.prefixes: set[str] = set()
+        self.suffixes: set[str] = set()
 
-    def add(self, kind: str, name: str, file: str, generated_by: str | None = None) -> None:
-        self._by_name.setdefault((kind, name), (file, generated_by))
+    def add(self, kind: str, name: str, file: str, generated_by: str | None = None,
+            namespace: str | None = None) -> None:
+        entries = self._by_name.setdefault((kind, name), [])
+        if not any(e[0] == namespace for e in entries):
+            entries.append((namespace, file, generated_by))
 
-    def lookup(self, kind: str, name: str) -> tuple[str | None, str | None]:
-        hit = self._by_name.get((kind, name))
-        if hit:
-            return hit
-        # namePrefix/nameSuffix or a generator's hash changed the name: the
-        # source name is a run of its dash-separated parts (longest wins).
-        parts = name.split("-")[:16]
-        for size in range(len(parts) - 1, 0, -1):
-            for start in range(len(parts) - size + 1):
-                hit = self._by_name.get((kind, "-".join(parts[start:start + size])))
-                if hit:
-                    return hit
-        return None, None
+    def lookup(self, kind: str, name: str, namespace: str | None = None
+               ) -> tuple[str | None, str | None, str | None]:
+        """(file, generator, the name the source wrote), by index: never a scan of all objects."""
+        for candidate in source_names(name, self.prefixes, self.suffixes):
+            entries = self._by_name.get((kind, candidate))
+            if entries:
+                best = next((e for e in entries if e[0] == namespace), None) or next(
+                    (e for e in entries if e[0] is None), entries[0])
+                return best[1], best[2], candidate
+        return None, None, None
 
 
 _GENERATORS = {"configMapGenerator": ("ConfigMap", "ConfigMapGenerator"),
@@ -294,7 +298,9 @@ def _index_resource_file(path: Path, index: OriginIndex, secrets: SecretValues |
     rel = Path(os.path.relpath(path)).as_posix()
     for doc in docs:
         if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
-            index.add(str(doc.get("kind", "")), str(doc["metadata"].get("name", "")), rel)
+            ns = doc["metadata"].get("namespace")
+            index.add(str(doc.get("kind", "")), str(doc["metadata"].get("name", "")), rel,
+                      namespace=ns if isinstance(ns, str) else None)
             if secrets is not None:
                 secrets.add_object(doc)
 
@@ -392,6 +398,9 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
                     _index_resource_file(target, index, secrets)
         if secrets is not None:
             _collect_generator_secrets(directory, data, secrets)
+        for key, names in (("namePrefix", index.prefixes), ("nameSuffix", index.suffixes)):
+            if isinstance(data.get(key), str):
+                names.add(data[key])
         for key, (kind, generator) in _GENERATORS.items():
             for entry in _list(data.get(key)):
                 if isinstance(entry, dict) and entry.get("name"):
@@ -610,7 +619,7 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sOb
         origin, generated_by = _pop_origin(meta, root) if isinstance(meta, dict) else (None, None)
         obj = K8sObject(doc, name, origin, generated_by)
         if origin is None:
-            obj.origin, obj.generated_by = index.lookup(obj.kind, obj.name)
+            obj.origin, obj.generated_by, obj.source_name = index.lookup(obj.kind, obj.name, obj.namespace)
         # What every check relies on: reported once here (field-type), the object still checked.
         for key, expected in (("apiVersion", "string"), ("kind", "string"), ("metadata", "mapping")):
             value = doc.get(key)

@@ -20,3 +20,14 @@ def test_references_to_secrets_are_not_credentials() -> None:
 
     assert name_looks_secret("DB_PASSWORD") and not name_looks_secret("DB_PASSWORD_FILE")
     assert value_looks_secret("postgresql://u:p@db:5432/x") and not value_looks_secret("redis://redis:6379/0")
+
+
+def test_flags_and_modes_are_not_credentials() -> None:
+    from policycheck.credentials import is_setting_value, name_looks_secret
+
+    for name in ("AUTH_PROXY_IMAGE", "ENABLE_AUTHZ", "authentication-oidc", "default-authorization-mode", "DB_PASSWORD_FILE"):
+        assert not name_looks_secret(name), name
+    for name in ("BASIC_AUTH", "auth-header", "DB_PASSWORD", "ENABLE_M2M_TOKENS", "api_key"):
+        assert name_looks_secret(name), name
+    assert all(is_setting_value(v) for v in ("true", "False", "0", "8080", "enabled", " off "))
+    assert not any(is_setting_value(v) for v in ("hunter22", "1234567", "s3cr3t", ""))

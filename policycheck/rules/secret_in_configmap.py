@@ -2,8 +2,8 @@
 ## What it does
 Checks ConfigMaps for keys that name a credential (`password`, `token`,
 `api_key`, ...) with a non-empty value, and for values that look like one (a
-URL with a password, a private key, a known API key format). The value is
-never shown.
+URL with a password, a private key, a known API key format). Flags and
+small numbers are settings, not credentials. The value is never shown.
 
 ## Why is this bad?
 ConfigMaps are readable by anyone who can read the namespace, appear in
@@ -23,7 +23,7 @@ it with `secretKeyRef`.
 """
 
 from policycheck.access import child_path
-from policycheck.credentials import name_looks_secret, value_looks_secret
+from policycheck.credentials import is_setting_value, name_looks_secret, value_looks_secret
 from policycheck.rules.base import Problem
 
 ID = "secret-in-configmap"
@@ -47,5 +47,5 @@ def check(ctx, options):
             if value_looks_secret(value):
                 yield Problem(cm, f"ConfigMap {cm.name} key {key} holds a value that looks like a credential",
                               data_field(key))
-            elif name_looks_secret(str(key)) and value.strip():
+            elif name_looks_secret(str(key)) and value.strip() and not is_setting_value(value):
                 yield Problem(cm, f"ConfigMap {cm.name} key {key} names a credential", data_field(key))

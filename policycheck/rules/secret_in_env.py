@@ -3,7 +3,9 @@
 Checks container `env` entries for literal credential values: a variable
 whose name names a credential (`*_PASSWORD`, `*_TOKEN`, `*_API_KEY`, ...)
 with a literal `value`, or any literal value that looks like one (a URL with
-a password, a private key, a known API key format). The value is never shown.
+a password, a private key, a known API key format). Flags and small numbers
+(`MYSQL_ALLOW_EMPTY_PASSWORD: "true"`) are settings, not credentials. The
+value is never shown.
 
 ## Why is this bad?
 A literal in the manifest is a secret in git, in every rendered artifact and
@@ -25,7 +27,7 @@ env:
 ```
 """
 
-from policycheck.credentials import name_looks_secret, value_looks_secret
+from policycheck.credentials import is_setting_value, name_looks_secret, value_looks_secret
 from policycheck.rules.base import Problem
 
 ID = "secret-in-env"
@@ -42,6 +44,7 @@ def check(ctx, options):
             name, value = env.str("name") or "", env.get("value")
             if value is None:
                 continue
-            if value_looks_secret(value) or (name_looks_secret(name) and str(value).strip()):
+            named = name_looks_secret(name) and str(value).strip() and not is_setting_value(value)
+            if value_looks_secret(value) or named:
                 yield Problem(c.pod.obj, f"container {c.name} env {name} holds a literal credential",
                               f"{env.path}.value", c.name)
