@@ -49,6 +49,8 @@ MARKERS = {
     "generator-literal": "Vb5nCx9ZsR1tLp7w",
     "env-credential": "Gk4jEw8UyT3oMi2q",
     "configmap-credential": "Nd6fBh1XcV5rSz9y",
+    "generator-env-file": "Pw2sYk7HgD4nFc8x",
+    "generator-file": "Tu9mRb3JqW6eLz1v",
 }
 FINDING_KEYS = {"rule", "severity", "overlay", "kind", "namespace", "name", "container", "field", "message", "source",
                 "engine", "exempted", "exemption"}
@@ -204,8 +206,10 @@ def _check_json(text: str, code: int) -> None:
 
 @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
-@given(mutations=st.lists(mutation, min_size=1, max_size=4), fmt=st.sampled_from(["json", "text"]))
-def test_contract_holds_on_mutated_apps(tmp_path_factory: pytest.TempPathFactory, mutations, fmt: str) -> None:  # noqa: ANN001
+@given(mutations=st.lists(mutation, min_size=1, max_size=4), fmt=st.sampled_from(["json", "text"]),
+       broken_literal=st.booleans())
+def test_contract_holds_on_mutated_apps(tmp_path_factory: pytest.TempPathFactory, mutations, fmt: str,  # noqa: ANN001
+                                        broken_literal: bool) -> None:
     root = tmp_path_factory.mktemp("fuzz")
     app = root / "app"
     app.mkdir()
@@ -219,9 +223,13 @@ def test_contract_holds_on_mutated_apps(tmp_path_factory: pytest.TempPathFactory
     finally:
         sys.setrecursionlimit(limit)
     (app / "app.yaml").write_text(text, encoding="utf-8")
+    (app / "creds.env").write_text(f"# comment\nTOKEN={MARKERS['generator-env-file']}\n", encoding="utf-8")
+    (app / "key.txt").write_text(f"{MARKERS['generator-file']}\n", encoding="utf-8")
     (app / "kustomization.yaml").write_text(
         "namespace: shop\nresources: [app.yaml]\nsecretGenerator:\n- name: generated\n  literals:\n"
-        f"  - password={MARKERS['generator-literal']}\n  - other=x\n", encoding="utf-8")
+        f"  - password={MARKERS['generator-literal']}\n  - other=x\n" + ("  - broken\n" if broken_literal else "")
+        + "  envs: [creds.env]\n  files: [key.txt]\n",
+        encoding="utf-8")
     started = time.monotonic()
     code, stdout, stderr = _run(root, fmt)
     assert time.monotonic() - started < BOUND_SECONDS
