@@ -2,6 +2,7 @@
 """Speed and memory of policycheck next to bare kustomize and Checkov.
 
     python bench/run.py [--runs N] [--overlay PATH] [--timeout S] [--no-install]
+    python bench/run.py --monorepo N [--runs N] [--timeout S]
 
 One run measures, on the same overlay:
 
@@ -24,9 +25,27 @@ bench/requirements-checkov.txt when missing; it never enters the project's
 dependencies. If it cannot be installed the other two tools are still
 reported, with the reason.
 
+With --monorepo N it measures instead, on the synthetic monorepo that
+bench/monorepo.py writes (generate(root, overlays=N, seed=1), once, into a
+temporary directory):
+
+1. render, sequential   every overlay of its manifest, good and broken, one
+                        after the other, with the same kustomize as above
+2. render, 2 workers    the same renders, two at a time (the fair baseline on
+                        2 cores)
+3. policycheck          `python -m policycheck TREE --format json`, exit 2
+                        expected while the tree has broken overlays
+
+Both render baselines and policycheck run with HTTP(S)_PROXY pointing at a
+closed local port, so that a remote base fails at once and offline. Every run
+is checked against the manifest (each good overlay renders, or is reported
+without error and with its object count; each broken one fails, or is reported
+with an error). The ratios are policycheck over each baseline; the target,
+policycheck / parallel render < 1, is reported, never asserted.
+
 Results are printed as a table and written to bench/results.json. This is a
 measurement, not a test: targets are reported, never asserted. Exit code 0,
-or 1 if a tool crashed or timed out.
+or 1 if a tool crashed, timed out or (monorepo) disagreed with the manifest.
 
 Standard library only.
 """
@@ -35,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -46,8 +66,10 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
@@ -63,6 +85,14 @@ PROBE_TIMEOUT = 60.0
 
 # Checkov, offline and quiet: no platform download, no update check.
 CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"}
+
+# --monorepo: the tree bench/monorepo.py writes, the baseline's pool, and the target of issue 9.
+MONOREPO_SEED = 1
+RENDER_WORKERS = 2
+TARGET_POLICYCHECK_OVER_PARALLEL_RENDER = 1.0  # below: "faster than rendering on a monorepo"
+# A remote base must fail at once and offline: every fetch goes to a closed local port.
+OFFLINE_ENV = {name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")}
+OFFLINE_ENV |= {"NO_PROXY": "", "no_proxy": "", "GIT_TERMINAL_PROMPT": "0"}
 
 
 class ToolError(Exception):
@@ -89,6 +119,7 @@ class Tool:
     error: str | None = None
     note: str | None = None
     last_output: bytes = b""
+    last_stderr: bytes = b""
 
 
 # --------------------------------------------------------------------------- running
@@ -155,6 +186,7 @@ def measure(tool: Tool, timeout: float) -> None:
             return
     tool.samples.append(sample)
     tool.last_output = stdout
+    tool.last_stderr = stderr
 
 
 def tail(data: bytes, limit: int = 300) -> str:
@@ -265,14 +297,17 @@ def policycheck_summary(output: bytes) -> str | None:
     except ValueError:
         return None
     objects = sum(o.get("objects", 0) for o in data.get("overlays", []))
+    return f"{objects} objects, {len(data.get('findings', []))} findings, {rego_stage(data)[1]}"
+
+
+def rego_stage(data: dict[str, Any]) -> tuple[str | None, str]:
+    """(conftest version or None, what the report says of the Rego stage)."""
     conftest = (data.get("tool") or {}).get("conftest")
     # The Rego stage runs only when conftest is on PATH; say which case was timed.
     if conftest:
-        rego = f"Rego stage with conftest {conftest}"
-    else:
-        why = [n.split(":", 1)[1].split("(")[0].strip() for n in data.get("notes", []) if n.startswith("Rego stage")]
-        rego = f"Rego stage skipped ({why[0]})" if why and why[0] else "Rego stage skipped"
-    return f"{objects} objects, {len(data.get('findings', []))} findings, {rego}"
+        return conftest, f"Rego stage with conftest {conftest}"
+    why = [n.split(":", 1)[1].split("(")[0].strip() for n in data.get("notes", []) if n.startswith("Rego stage")]
+    return None, f"Rego stage skipped ({why[0]})" if why and why[0] else "Rego stage skipped"
 
 
 def checkov_summary(output: bytes) -> str | None:
@@ -313,8 +348,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description="Time policycheck against kustomize and Checkov.")
     p.add_argument("--runs", type=int, default=7, metavar="N",
                    help="timed runs per tool after 1 warm-up (default 7)")
-    p.add_argument("--overlay", default="overlays/prod", metavar="PATH",
+    p.add_argument("--overlay", metavar="PATH",
                    help="overlay to render and check (default overlays/prod of this repository)")
+    p.add_argument("--monorepo", type=int, metavar="N",
+                   help="instead: time policycheck against rendering every overlay of a synthetic monorepo of "
+                        "N overlays (bench/monorepo.py)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="S", help="limit of each single run (default 300)")
     p.add_argument("--python", metavar="PATH", help="interpreter with policycheck installed (default .venv/bin/python)")
     p.add_argument("--no-install", action="store_true",
@@ -323,11 +361,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.runs < 1 or args.timeout <= 0:
         p.error("--runs must be at least 1 and --timeout positive")
+    if args.monorepo is not None and (args.monorepo < 1 or args.overlay):
+        p.error("--monorepo takes a number of overlays, at least 1, and no --overlay")
+    args.overlay = args.overlay or "overlays/prod"
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.monorepo is not None:
+        return main_monorepo(args)
     overlay = Path(args.overlay)
     if not overlay.is_absolute():  # relative to the current directory, else to the repository root
         overlay = overlay.resolve() if overlay.is_dir() else ROOT / overlay
@@ -497,6 +540,299 @@ def write_json(path: Path, o: Outcome) -> None:
     shown = path.resolve()
     print(f"\nresults written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
 
+
+
+# --------------------------------------------------------------------------- monorepo
+
+
+def load_generator() -> ModuleType:
+    """bench/monorepo.py as a module (run.py may be started from anywhere)."""
+    spec = importlib.util.spec_from_file_location("bench_monorepo", BENCH / "monorepo.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"bench: cannot load {BENCH / 'monorepo.py'}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Tree:
+    """The generated monorepo: its root and what its manifest says of each overlay."""
+
+    root: Path
+    size: int  # overlays asked for
+    expected: dict[str, int | None]  # overlay -> objects it renders, None when it is broken
+    components: int
+    bases: int
+    files: int
+    generate_s: float
+
+    @property
+    def overlays(self) -> list[str]:
+        return sorted(self.expected)
+
+    @property
+    def good(self) -> list[str]:
+        return [o for o in self.overlays if self.expected[o] is not None]
+
+    @property
+    def broken(self) -> list[str]:
+        return [o for o in self.overlays if self.expected[o] is None]
+
+
+def make_tree(root: Path, size: int) -> Tree:
+    start = time.perf_counter()
+    manifest = load_generator().generate(root, overlays=size, seed=MONOREPO_SEED)
+    elapsed = time.perf_counter() - start
+    expected: dict[str, int | None] = {o: manifest.objects[o] for o in manifest.good}
+    expected |= dict.fromkeys(manifest.broken)
+    files = sum(1 for p in root.rglob("*") if p.is_file())
+    return Tree(root, size, expected, len(manifest.components), len(manifest.bases), files, elapsed)
+
+
+def documents(text: bytes) -> int:
+    """Objects in a kustomize render: it separates them with `---` lines."""
+    return text.count(b"\n---\n") + 1 if text.strip() else 0
+
+
+def render_all(tool: Tool, tree: Tree, workers: int, timeout: float) -> None:
+    """One run: every overlay of the tree rendered, `workers` at a time; one Sample for all of them.
+
+    Broken overlays fail, as they should; a good one that fails, renders another number of objects
+    than the manifest says, or a broken one that renders, is the tool's error. Outputs are checked
+    after the clock stops. Peak RSS is the largest single render.
+    """
+    if tool.error:
+        return
+
+    def one(overlay: str) -> tuple[Sample, bytes, bytes]:
+        return run_once([*tool.argv, overlay], tool.cwd, tool.env, timeout)
+
+    overlays = tree.overlays
+    start = time.perf_counter()
+    try:
+        if workers == 1:
+            results = [one(o) for o in overlays]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(one, overlays))
+    except (OSError, ToolError) as exc:
+        tool.error = str(exc)
+        return
+    elapsed = time.perf_counter() - start
+    failed = 0
+    for overlay, (sample, stdout, stderr) in zip(overlays, results, strict=True):
+        want = tree.expected[overlay]
+        if sample.returncode != 0:
+            failed += 1
+            if want is not None:
+                tool.error = f"{overlay}: exit code {sample.returncode}, expected to render: {tail(stderr)}"
+                return
+        elif want is None:
+            tool.error = f"{overlay}: rendered, but the manifest says it is broken"
+            return
+        elif documents(stdout) != want:
+            tool.error = f"{overlay}: {documents(stdout)} objects, the manifest says {want}"
+            return
+    tool.samples.append(Sample(elapsed, max(s.maxrss_kib for s, _, _ in results), 0))
+    tool.note = f"{len(overlays) - failed} rendered, {failed} failed (broken, as expected)"
+
+
+def check_report(tool: Tool, tree: Tree) -> dict[str, Any] | None:
+    """What policycheck's last run reported, or None (and tool.error) when it disagrees with the manifest."""
+    if tool.error:
+        return None
+    if b"Traceback" in tool.last_stderr:
+        tool.error = f"traceback on stderr: {tail(tool.last_stderr)}"
+        return None
+    data = json.loads(tool.last_output)
+    reported: dict[str, dict[str, Any]] = {}
+    for entry in data.get("overlays", []):
+        # Paths are relative to policycheck's working directory; the manifest's to the tree.
+        path = Path(os.path.relpath((tool.cwd / entry["path"]).resolve(), tree.root)).as_posix()
+        reported[path] = entry
+    problems = [f"{o}: not reported" for o in tree.overlays if o not in reported]
+    problems += [f"{o}: reported, but not an overlay of the manifest" for o in reported if o not in tree.expected]
+    for overlay, want in tree.expected.items():
+        got = reported.get(overlay)
+        if got is None:
+            continue
+        if want is None and not got.get("error"):
+            problems.append(f"{overlay}: broken, but reported without an error")
+        elif want is not None and got.get("error"):
+            problems.append(f"{overlay}: {got['error']}")
+        elif want is not None and got.get("objects") != want:
+            problems.append(f"{overlay}: {got.get('objects')} objects, the manifest says {want}")
+    if problems:
+        tool.error = f"{len(problems)} overlay(s) disagree with the manifest; first: {problems[0]}"
+        return None
+    conftest, rego = rego_stage(data)
+    errored = sum(1 for e in reported.values() if e.get("error"))
+    summary = {
+        "overlays_checked": len(reported),
+        "overlays_errored": errored,
+        "objects": sum(e.get("objects") or 0 for e in reported.values()),
+        "findings": len(data.get("findings", [])),
+        "rego_stage": {"ran": conftest is not None, "conftest": conftest, "note": rego},
+    }
+    tool.note = (f"{len(reported)} overlays, {errored} with an error, {summary['objects']} objects, "
+                 f"{summary['findings']} findings, {rego}")
+    return summary
+
+
+def main_monorepo(args: argparse.Namespace) -> int:
+    python = project_python(args.python)
+    k_argv, k_version = kustomize_argv(python)
+    env = {**os.environ, **OFFLINE_ENV}
+    work = Path(tempfile.mkdtemp(prefix="policycheck-bench-monorepo-")).resolve()
+    try:
+        tree = make_tree(work / "tree", args.monorepo)
+        print(f"bench: monorepo of {args.monorepo} overlays ({len(tree.good)} good, {len(tree.broken)} broken, "
+              f"{tree.files} files) generated in {tree.generate_s:.2f} s", file=sys.stderr, flush=True)
+        # Same kustomize, same environment, same working directory for all three; policycheck runs from the
+        # repository root, so it reads this repository's policycheck.yaml and Rego policies (as make check does).
+        sequential = Tool("render, sequential", k_argv, tree.root, (0,), env=env, version=k_version)
+        parallel = Tool(f"render, {RENDER_WORKERS} workers", k_argv, tree.root, (0,), env=env, version=k_version)
+        policycheck = Tool("policycheck", [str(python), "-m", "policycheck", str(tree.root), "--format", "json"],
+                           ROOT, (2,) if tree.broken else (0, 1), env=env, json_output=True)
+        policycheck.version = (probe([*policycheck.argv[:3], "--version"]) or "").strip()
+
+        # Warm-up, not counted: one good overlay through each tool (fills policycheck's version cache
+        # and the page cache; the tree itself was just written).
+        if tree.good:
+            one = tree.good[0]
+            warm = [([*k_argv, one], tree.root),
+                    ([*policycheck.argv[:3], str(tree.root / one), "--format", "json"], ROOT)]
+            for argv, cwd in warm:
+                try:
+                    run_once(argv, cwd, env, args.timeout)
+                except (OSError, ToolError):
+                    pass  # the timed runs will say what is wrong
+
+        load_before = os.getloadavg()[0]
+        print(f"bench: 1 light warm-up + {args.runs} runs each, interleaved", file=sys.stderr, flush=True)
+        summary: dict[str, Any] | None = None
+        for i in range(args.runs):
+            render_all(sequential, tree, 1, args.timeout)
+            render_all(parallel, tree, RENDER_WORKERS, args.timeout)
+            measure(policycheck, args.timeout)
+            summary = check_report(policycheck, tree) or summary
+            print(f"bench: run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    tools = [sequential, parallel, policycheck]
+    outcome = MonorepoOutcome(tree, tools, args.runs, ratio(policycheck, parallel), ratio(policycheck, sequential),
+                              summary, load)
+    report_monorepo(outcome)
+    write_monorepo_json(Path(args.output), outcome)
+    return 1 if any(t.error for t in tools) else 0
+
+
+@dataclass
+class MonorepoOutcome:
+    tree: Tree
+    tools: list[Tool]  # sequential render, parallel render, policycheck
+    runs: int
+    over_parallel: float | None
+    over_sequential: float | None
+    policycheck: dict[str, Any] | None
+    load: dict[str, float]
+
+
+def met_monorepo(value: float | None) -> bool | None:
+    return None if value is None else value < TARGET_POLICYCHECK_OVER_PARALLEL_RENDER
+
+
+def report_monorepo(o: MonorepoOutcome) -> None:
+    t = o.tree
+    print(f"\nmonorepo of {t.size} overlays (seed {MONOREPO_SEED}): {len(t.good)} good, {len(t.broken)} broken, "
+          f"{sum(n or 0 for n in t.expected.values())} objects, {t.files} files; median of {o.runs} runs after "
+          f"a light warm-up, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"1-min load {o.load['before']:g} before / {o.load['after']:g} after\n")
+    print(f"{'tool':<20} {'median s':>9} {'min s':>9} {'peak RSS MiB':>13}  version / result")
+    print("-" * 86)
+    for tool in o.tools:
+        if tool.error or not tool.samples:
+            print(f"{tool.name:<20} {'ERROR':>9}  {tool.error}")
+            continue
+        s = stats(tool)
+        detail = tool.version + (f"; {tool.note}" if tool.note else "")
+        print(f"{tool.name:<20} {s['median_s']:>9.3f} {s['min_s']:>9.3f} {s['peak_rss_mib']:>13.1f}  {detail}")
+    print()
+
+    def fmt(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.2f}x"
+
+    met = met_monorepo(o.over_parallel)
+    verdict_text = "not measured" if met is None else "MET" if met else "NOT MET"
+    print(f"policycheck / render, {RENDER_WORKERS} workers = {fmt(o.over_parallel):>7}   "
+          f"target < {TARGET_POLICYCHECK_OVER_PARALLEL_RENDER:g}x (faster than rendering): {verdict_text}")
+    print(f"policycheck / render, sequential = {fmt(o.over_sequential):>7}   (no target)")
+
+
+def write_monorepo_json(path: Path, o: MonorepoOutcome) -> None:
+    t = o.tree
+    met = met_monorepo(o.over_parallel)
+    tools: dict[str, Any] = {}
+    for tool, key, workers in zip(o.tools, ("render_sequential", "render_parallel", "policycheck"),
+                                  (1, RENDER_WORKERS, None), strict=True):
+        entry: dict[str, Any] = {
+            "command": [Path(tool.argv[0]).name, *tool.argv[1:], *(["OVERLAY"] if workers else [])],
+            "version": tool.version,
+            "result": tool.note,
+            "error": tool.error,
+            "samples_s": [round(s.seconds, 4) for s in tool.samples],
+            "maxrss_mib": [round(s.maxrss_kib / 1024, 1) for s in tool.samples],
+        }
+        if workers:
+            entry["workers"] = workers
+        else:
+            entry["command"] = [Path(tool.argv[0]).name, *tool.argv[1:3], "TREE", *tool.argv[4:]]
+            entry.update(o.policycheck or {})
+        if tool.samples and not tool.error:
+            entry.update({k: round(v, 4) for k, v in stats(tool).items()})
+        tools[key] = entry
+    data: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "load_1min": o.load},
+        "commit": git_state(),
+        "runs": o.runs,
+        "warmup": "one good overlay through kustomize and policycheck",
+        "monorepo": {
+            "overlays": t.size,
+            "seed": MONOREPO_SEED,
+            "good": len(t.good),
+            "broken": len(t.broken),
+            "objects": sum(n or 0 for n in t.expected.values()),
+            "orphan_components": t.components,
+            "bases": t.bases,
+            "files": t.files,
+            "generate_s": round(t.generate_s, 3),
+            "offline_env": OFFLINE_ENV,
+            "tools": tools,
+            "ratios": {
+                "policycheck_over_parallel_render": {
+                    "value": None if o.over_parallel is None else round(o.over_parallel, 3),
+                    "target_below": TARGET_POLICYCHECK_OVER_PARALLEL_RENDER,
+                    "met": met,
+                },
+                "policycheck_over_sequential_render": {
+                    "value": None if o.over_sequential is None else round(o.over_sequential, 3),
+                },
+            },
+        },
+    }
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"bench: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        return
+    shown = path.resolve()
+    print(f"\nresults written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
 
 if __name__ == "__main__":
     sys.exit(main())
