@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,32 @@ class OverlayResult:
     findings: list[Finding] = field(default_factory=list, repr=False)
 
 
+def fingerprint(f: Finding) -> str:
+    """A stable identity of a defect: rule, source file, object and field, not
+    line numbers (an unrelated edit above it does not make it a new finding)
+    nor the overlay (a defect in a shared base is one defect)."""
+    obj = f.obj
+    identity = "\x1f".join([f.rule, f.source.file if f.source else "", obj.kind, obj.source_name or obj.name,
+                            f.field or "", f.container or ""])
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+@dataclass
+class Defect:
+    """One logical finding: the same defect found in one or more overlays."""
+
+    fingerprint: str
+    findings: list[Finding]  # one per overlay, in report order
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def overlays(self) -> list[str]:
+        return list(dict.fromkeys(f.obj.overlay for f in self.findings))
+
+
 @dataclass
 class Report:
     tool: dict[str, Any]
@@ -31,6 +58,17 @@ class Report:
     def errors(self) -> list[OverlayResult]:
         """Overlays that could not be checked."""
         return [o for o in self.overlays if o.error]
+
+    def defects(self) -> list[Defect]:
+        """Findings grouped into defects (by fingerprint and exemption state), in sorted order."""
+        groups: dict[tuple[str, bool], Defect] = {}
+        for f in sorted(self.findings, key=Finding.sort_key):
+            key = (fingerprint(f), f.exempted)
+            if key in groups:
+                groups[key].findings.append(f)
+            else:
+                groups[key] = Defect(key[0], [f])
+        return list(groups.values())
 
     def all_notes(self) -> list[str]:
         return [*self.notes, *(n for o in self.overlays for n in o.notes)]
