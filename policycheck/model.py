@@ -33,13 +33,18 @@ class Severity(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a rendered object (or one of its fields) was written."""
+    """Where a rendered object (or one of its fields) was written; ``via`` is
+    the chain from the base definition to this, the final setter."""
 
     file: str
     line: int
+    via: tuple[Source, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line}
+        out: dict[str, Any] = {"file": self.file, "line": self.line}
+        if self.via:
+            out["via"] = [{"file": s.file, "line": s.line} for s in self.via]
+        return out
 
 
 @dataclass
@@ -58,6 +63,8 @@ class K8sObject:
     generated_by: str | None = None
     # Fields whose type a rule could not read (see access.py).
     shape: Shape = dataclasses.field(default_factory=Shape, repr=False, compare=False)
+    # The kustomization tree it was rendered through (render.OriginIndex), for provenance.
+    tree: Any = dataclasses.field(default=None, repr=False, compare=False)
     # The name the source file (or generator entry) wrote, before prefixes, suffixes and hashes.
     source_name: str | None = None
     # The path where the object nests deeper than MAX_DEPTH, if it does.

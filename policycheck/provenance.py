@@ -13,6 +13,7 @@ first line: never at a guessed line.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import yaml
 
 from policycheck.model import K8sObject, Source
 from policycheck.names import source_names
+from policycheck.rules._images import parse as parse_image
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STEP = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["([^"]*)"\]')
@@ -92,13 +94,14 @@ def _find_document(path: str, obj: K8sObject) -> yaml.Node | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int]) -> yaml.Node | None:
+def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int], partial: bool = False) -> yaml.Node | None:
+    """The node at ``steps``; with ``partial``, the deepest one that exists on the way."""
     node, value = doc, rendered
     target: yaml.Node | None = None
     for step in steps:
         if isinstance(step, int):
             if not isinstance(node, yaml.SequenceNode) or not isinstance(value, list) or step >= len(value):
-                return None
+                return target if partial else None
             item = value[step]
             name = item.get("name") if isinstance(item, dict) else None
             match = None
@@ -111,12 +114,12 @@ def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int]) -> yaml.Node | 
             elif step < len(node.value):
                 match = node.value[step]
             if match is None:
-                return None
+                return target if partial else None
             node, value, target = match, item, match
         else:
             hit = _get(node, step)
             if hit is None:
-                return None
+                return target if partial else None
             target, node = hit
             value = value.get(step) if isinstance(value, dict) else None
     return target
@@ -149,7 +152,26 @@ def _generator_source(obj: K8sObject, field: str | None) -> Source:
 
 
 def locate(obj: K8sObject, field: str | None) -> Source | None:
-    """Where a finding on ``obj`` (at ``field``) was written, if known."""
+    """Where a finding on ``obj`` (at ``field``) was written, if known: the
+    line that set the field last (an overlay's patch, `images:` entry, ...),
+    with ``via`` the chain from the base; else the base's line of the field;
+    for a missing field, the line of its nearest parent (the container or
+    object that lacks it)."""
+    base = _base_source(obj, field)
+    if base is None:
+        return None
+    try:
+        later = setters(obj, field)
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError):
+        later = []  # provenance is best effort; the base line stands
+    if not later:
+        return base
+    final, *outer_to_inner = later
+    chain = tuple([base, *reversed(outer_to_inner)])
+    return Source(final.file, final.line, chain)
+
+
+def _base_source(obj: K8sObject, field: str | None) -> Source | None:
     if not obj.origin:
         return None
     if "//" in obj.origin or not Path(obj.origin).is_file():
@@ -160,7 +182,277 @@ def locate(obj: K8sObject, field: str | None) -> Source | None:
     if doc is None:
         return Source(obj.origin, 1)
     if field:
-        node = _walk(doc, obj.doc, parse_field(field))
+        node = _walk(doc, obj.doc, parse_field(field), partial=True)
         if node is not None:
             return Source(obj.origin, node.start_mark.line + 1)
     return Source(obj.origin, doc.start_mark.line + 1)
+
+
+# -- provenance through overlays ----------------------------------------------------------------------------------
+#
+# An object is written in a base file and then changed by the kustomizations
+# it passes through on its way to the overlay: patches (strategic merge or
+# JSON 6902, in files or inline, in the kustomization or in a component),
+# `images:`, `replicas:`, `namespace:`, `labels:`/`commonLabels:`. The setter
+# of a field is the outermost of those that writes it (it is applied last).
+
+
+def _pointer(steps: list[str | int]) -> str:
+    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in steps)
+
+
+def _compose_text(text: str) -> tuple[yaml.Node, ...]:
+    try:
+        return tuple(n for n in yaml.compose_all(text, Loader=_Loader) if n is not None)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return ()
+
+
+def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any) -> list[tuple[str, yaml.Node]]:
+    """(file, document node) of one `patches:` entry, inline patches with their real lines."""
+    if isinstance(entry, str):  # patchesStrategicMerge: a file
+        path = Path(os.path.relpath(directory / entry)).as_posix()
+        return [(path, d) for d in _documents(path)]
+    if not isinstance(entry, dict):
+        return []
+    if isinstance(entry.get("path"), str):
+        path = Path(os.path.relpath(directory / entry["path"])).as_posix()
+        return [(path, d) for d in _documents(path)]
+    if isinstance(entry.get("patch"), str) and entry_node is not None:
+        hit = _get(entry_node, "patch")
+        if hit is None:
+            return []
+        value = hit[1]
+        offset = value.start_mark.line + (1 if getattr(value, "style", None) in ("|", ">") else 0)
+        docs = _compose_text(entry["patch"])
+        kfile = _kfile(directory)
+        return [(kfile, _shift(d, offset)) for d in docs]
+    return []
+
+
+def _shift(node: yaml.Node, offset: int) -> yaml.Node:
+    for n in _iter_nodes(node):
+        n.start_mark = yaml.Mark(n.start_mark.name, n.start_mark.index, n.start_mark.line + offset,
+                                 n.start_mark.column, None, None)
+    return node
+
+
+def _iter_nodes(node: yaml.Node) -> list[yaml.Node]:
+    out, stack = [], [node]
+    while stack and len(out) < 100_000:
+        n = stack.pop()
+        out.append(n)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.extend((k, v))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return out
+
+
+def _kfile(directory: Path) -> str:
+    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        if (directory / name).is_file():
+            return Path(os.path.relpath(directory / name)).as_posix()
+    return ""
+
+
+def _targets(target: Any, obj: K8sObject, names: set[str]) -> bool:
+    """A patch `target:` selector against the object (kind, name regex, namespace, simple label selector)."""
+    if not isinstance(target, dict):
+        return True
+    if isinstance(target.get("kind"), str) and target["kind"] != obj.kind:
+        return False
+    name = target.get("name")
+    if isinstance(name, str):
+        try:
+            if not any(re.fullmatch(name, n) for n in names):
+                return False
+        except re.error:
+            if name not in names:
+                return False
+    ns = target.get("namespace")
+    if isinstance(ns, str) and obj.namespace not in (ns, None):
+        return False
+    selector = target.get("labelSelector")
+    if isinstance(selector, str):
+        for term in selector.split(","):
+            key, _, value = term.partition("=")
+            if obj.labels.get(key.strip()) != value.strip():
+                return False
+    return True
+
+
+def _json6902_ops(doc: yaml.Node) -> list[yaml.Node]:
+    return list(doc.value) if isinstance(doc, yaml.SequenceNode) else []
+
+
+def _op_sets(op: yaml.Node, pointer: str) -> bool:
+    hit = _get(op, "path")
+    path = _scalar(hit[1]) if hit else None
+    verb = _get(op, "op")
+    if path is None or (_scalar(verb[1]) if verb else None) not in ("add", "replace", "copy", "move"):
+        return False
+    path = re.sub(r"/-$", "", path)  # an append sets some item of that list
+    return pointer == path or pointer.startswith(path + "/")
+
+
+def _patch_setter(file: str, doc: yaml.Node, want: tuple[K8sObject, list[str | int], set[str]],
+                  target: Any) -> Source | None:
+    obj, steps, names = want
+    if isinstance(doc, yaml.SequenceNode):  # JSON 6902 operations
+        if target is None or not _targets(target, obj, names):
+            return None
+        pointer = _pointer(steps)
+        for op in reversed(_json6902_ops(doc)):
+            if _op_sets(op, pointer):
+                return Source(file, op.start_mark.line + 1)
+        return None
+    kind = _get(doc, "kind")
+    meta = _get(doc, "metadata")
+    name = _get(meta[1], "name") if meta else None
+    if target is not None and not _targets(target, obj, names):
+        return None
+    if target is None and ((_scalar(kind[1]) if kind else None) != obj.kind
+                           or (_scalar(name[1]) if name else None) not in names):
+        return None
+    node = _walk(doc, obj.doc, steps)
+    return Source(file, node.start_mark.line + 1) if node is not None else None
+
+
+def _entry_line(node: yaml.Node | None, *keys: str) -> int | None:
+    if node is None:
+        return None
+    for key in keys:
+        hit = _get(node, key)
+        if hit:
+            return hit[0].start_mark.line + 1
+    return node.start_mark.line + 1
+
+
+def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names: set[str]) -> Source | None:
+    """The line of this kustomization that sets ``field`` of ``obj``, if it does."""
+    kfile = _kfile(directory)
+    docs = _documents(kfile) if kfile else ()
+    root = docs[0] if docs else None
+    tree = obj.tree
+    data = tree.kustomizations.get(directory, ("", {}))[1] if tree else {}
+    # Patches, the last listed applied last.
+    for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
+        entries = data.get(key) if isinstance(data.get(key), list) else []
+        hit = _get(root, key) if root is not None else None
+        nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
+        for i in range(len(entries) - 1, -1, -1):
+            entry, entry_node = entries[i], nodes[i] if i < len(nodes) else None
+            target = entry.get("target") if isinstance(entry, dict) else None
+            for file, doc in reversed(_patch_documents(directory, entry_node, entry)):
+                found = _patch_setter(file, doc, (obj, steps, names), target)
+                if found:
+                    return found
+    if root is None:
+        return None
+    found = _replacement_setter(root, data, (obj, steps, names), kfile)
+    if found:
+        return found
+    last = steps[-1] if steps else None
+    if last == "image" and isinstance(data.get("images"), list):
+        repo = parse_image(str(_value_at(obj.doc, steps) or "")).repository
+        hit = _get(root, "images")
+        nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
+        for entry, node in zip(data["images"], nodes, strict=False):
+            if isinstance(entry, dict) and repo in (entry.get("name"), entry.get("newName")):
+                return Source(kfile, _entry_line(node, "digest", "newTag", "newName") or 1)
+    if steps == ["spec", "replicas"] and isinstance(data.get("replicas"), list):
+        hit = _get(root, "replicas")
+        nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
+        for entry, node in zip(data["replicas"], nodes, strict=False):
+            if isinstance(entry, dict) and entry.get("name") in names:
+                return Source(kfile, _entry_line(node, "count") or 1)
+    if steps == ["metadata", "namespace"] and _get(root, "namespace"):
+        return Source(kfile, _get(root, "namespace")[0].start_mark.line + 1)  # type: ignore[index]
+    if len(steps) >= 2 and steps[-2] == "labels" and isinstance(last, str):
+        for key in ("labels", "commonLabels"):
+            hit = _get(root, key)
+            if hit is None:
+                continue
+            blocks = hit[1].value if isinstance(hit[1], yaml.SequenceNode) else [hit[1]]
+            for block in blocks:
+                pairs = _get(block, "pairs") if key == "labels" else (None, block)
+                found = _get(pairs[1], last) if pairs and pairs[1] is not None else None
+                if found:
+                    return Source(kfile, found[0].start_mark.line + 1)
+    return None
+
+
+def _field_path_steps(path: str, doc: Any) -> list[str | int] | None:
+    """A kustomize fieldPath (`spec.rules.0.host`, `spec.containers.[name=web].image`) as steps into ``doc``."""
+    steps: list[str | int] = []
+    node = doc
+    for part in re.findall(r"\[[^\]]*\]|[^.]+", path):
+        if part.startswith("[") and "=" in part:
+            key, _, value = part[1:-1].partition("=")
+            items = node if isinstance(node, list) else []
+            index = next((i for i, item in enumerate(items) if isinstance(item, dict) and str(item.get(key)) == value),
+                         None)
+            if index is None:
+                return None
+            steps.append(index)
+            node = items[index]
+        elif part.isdigit():
+            steps.append(int(part))
+            node = node[int(part)] if isinstance(node, list) and int(part) < len(node) else None
+        else:
+            steps.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return steps
+
+
+def _replacement_setter(root: yaml.Node, data: dict[str, Any], want: tuple[K8sObject, list[str | int], set[str]],
+                        kfile: str) -> Source | None:
+    obj, steps, names = want
+    hit = _get(root, "replacements")
+    nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
+    replacements = data.get("replacements") if isinstance(data.get("replacements"), list) else []
+    for replacement, node in zip(replacements, nodes, strict=False):
+        targets = replacement.get("targets") if isinstance(replacement, dict) else None
+        target_nodes = _get(node, "targets")
+        for target, target_node in zip(targets if isinstance(targets, list) else [],
+                                       target_nodes[1].value if target_nodes else [], strict=False):
+            if not isinstance(target, dict) or not _targets(target.get("select"), obj, names):
+                continue
+            paths = target.get("fieldPaths") if isinstance(target.get("fieldPaths"), list) else []
+            path_nodes = _get(target_node, "fieldPaths")
+            for path, path_node in zip(paths, path_nodes[1].value if path_nodes else [], strict=False):
+                if isinstance(path, str) and _field_path_steps(path, obj.doc) == steps:
+                    return Source(kfile, path_node.start_mark.line + 1)
+    return None
+
+
+def _value_at(doc: Any, steps: list[str | int]) -> Any:
+    node = doc
+    for step in steps:
+        if isinstance(step, int):
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+        else:
+            node = node.get(step) if isinstance(node, dict) else None
+    return node
+
+
+def setters(obj: K8sObject, field: str | None) -> list[Source]:
+    """Lines of the overlays and components that set ``field`` of ``obj``, outermost (final) first."""
+    tree = obj.tree
+    if tree is None or not field or not obj.origin:
+        return []
+    steps = parse_field(field)
+    names = set(source_names(obj.name, tree.prefixes, tree.suffixes))
+    if obj.source_name:
+        names.add(obj.source_name)
+    found: list[Source] = []
+    for directory in reversed(tree.chain(obj.origin)):  # outermost first
+        levels = [directory, *reversed(tree.components.get(directory, []))]
+        for level in levels:
+            hit = _level_setter(level, obj, steps, names)
+            if hit:
+                found.append(hit)
+                break
+    return found

@@ -251,6 +251,35 @@ class OriginIndex:
         self._by_name: dict[tuple[str, str], list[tuple[str | None, str, str | None]]] = {}
         self.prefixes: set[str] = set()
         self.suffixes: set[str] = set()
+        # The kustomization tree, for provenance through overlays (provenance.setters):
+        # directory -> (its kustomization file, relative; its parsed content)
+        self.kustomizations: dict[Path, tuple[str, dict[str, Any]]] = {}
+        self.parent: dict[Path, Path] = {}  # directory -> the kustomization that first included it
+        self.components: dict[Path, list[Path]] = {}  # directory -> the components it lists, in order
+        self.owner: dict[str, Path] = {}  # resource file (relative) -> the kustomization that lists it
+        self.root: Path | None = None
+
+    def files(self) -> set[str]:
+        """Every file the tree reads that a finding may point at."""
+        out = {kfile for kfile, _ in self.kustomizations.values()} | set(self.owner)
+        for directory, (_, data) in self.kustomizations.items():
+            for entry in _list(data.get("patches")) + _list(data.get("patchesJson6902")):
+                if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                    out.add(Path(os.path.relpath(directory / entry["path"])).as_posix())
+            for entry in _entries(data.get("patchesStrategicMerge")):
+                out.add(Path(os.path.relpath(directory / entry)).as_posix())
+        return out
+
+    def chain(self, origin: str) -> list[Path]:
+        """Kustomizations an object written in ``origin`` passes through, innermost first."""
+        start = self.owner.get(origin)
+        if start is None:
+            start = next((d for d, (kfile, _) in self.kustomizations.items() if kfile == origin), None)
+        out: list[Path] = []
+        while start is not None and start not in out and len(out) < 256:
+            out.append(start)
+            start = self.parent.get(start)
+        return out
 
     def add(self, kind: str, name: str, file: str, generated_by: str | None = None,
             namespace: str | None = None) -> None:
@@ -352,6 +381,7 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
     ``secrets``, also collects every value a tool error must not show.
     """
     index = OriginIndex()
+    index.root = overlay.resolve()
     seen: set[Path] = set()
     stack = [overlay.resolve()]
     while stack:
@@ -378,6 +408,7 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
             raise PolicycheckError(f"{rel}: not a kustomization (top level is not a mapping)")
         if data.get("helmCharts") or data.get("helmGlobals"):
             raise PolicycheckError(f"{rel}: helm charts are not rendered (helm is disabled)")
+        index.kustomizations[directory] = (Path(rel).as_posix(), data)
         for key in ("generators", "transformers", "validators"):
             for entry in _entries(data.get(key)):
                 if _is_remote(directory, entry):
@@ -394,7 +425,11 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
                 target = (directory / entry).resolve()
                 if target.is_dir():
                     stack.append(target)
+                    index.parent.setdefault(target, directory)
+                    if key == "components":
+                        index.components.setdefault(directory, []).append(target)
                 elif target.is_file() and key == "resources":
+                    index.owner.setdefault(Path(os.path.relpath(target)).as_posix(), directory)
                     _index_resource_file(target, index, secrets)
         if secrets is not None:
             _collect_generator_secrets(directory, data, secrets)
@@ -618,6 +653,7 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sOb
         meta = doc.get("metadata")
         origin, generated_by = _pop_origin(meta, root) if isinstance(meta, dict) else (None, None)
         obj = K8sObject(doc, name, origin, generated_by)
+        obj.tree = index
         if origin is None:
             obj.origin, obj.generated_by, obj.source_name = index.lookup(obj.kind, obj.name, obj.namespace)
         # What every check relies on: reported once here (field-type), the object still checked.

@@ -58,9 +58,11 @@ def test_json_contract_on_planted_overlay() -> None:
     lines = (ROOT / "tests/overlays/planted/debug-pod.yaml").read_text().splitlines()
     assert lines[13].strip() == "hostNetwork: true"
     assert lines[16].strip() == "image: busybox:1.36"
-    # Set by a patch: the finding points at the object's first line in the base.
-    assert failing[("privileged-container", "Deployment", "api")]["source"] == {"file": "base/api/deployment.yaml",
-                                                                                "line": 1}
+    # Set by a patch: the finding points at the patch's line, via the base's securityContext.
+    assert failing[("privileged-container", "Deployment", "api")]["source"] == {
+        "file": "tests/overlays/planted/privileged.yaml", "line": 11,
+        "via": [{"file": "base/api/deployment.yaml", "line": 97}]}
+    assert (ROOT / "tests/overlays/planted/privileged.yaml").read_text().splitlines()[10].strip() == "privileged: true"
     assert report["summary"] == {"error": 4, "warning": 0, "exempted": 1, "overlay_errors": 0}
     assert all(v not in out.stdout + out.stderr for v in SECRET_VALUES)
 
@@ -187,7 +189,7 @@ def test_bad_input_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
 def test_searching_a_tree_finds_overlays_not_bases() -> None:
     out = run(".", "--format", "json")
     paths = [o["path"] for o in json.loads(out.stdout)["overlays"]]
-    assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted"]
+    assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted", "tests/overlays/provenance/overlay"]
     assert out.returncode == 1  # the planted overlay
 
 

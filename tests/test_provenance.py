@@ -82,3 +82,65 @@ def test_renamed_generated_and_namespaced_objects_point_at_their_own_lines(tmp_p
     assert got == {("web-api", "base/api.yaml", 12), ("web-web", "base/web.yaml", 12),
                    (generated, "gen/kustomization.yaml", 7), ("team-plain", "gen/kustomization.yaml", 8),
                    ("cfg", "ns/b.yaml", 8)}
+
+
+OVERLAY = ROOT / "tests/overlays/provenance"
+C0 = "spec.template.spec.containers[0]"
+# field of Deployment/prod-web (or kind/name, field) -> (file, line) that set it, per way of setting a value.
+SETTERS = {
+    ("Deployment", f"{C0}.image"): ("overlay/kustomization.yaml", 15),  # images: newTag
+    ("Deployment", "spec.replicas"): ("overlay/kustomization.yaml", 18),  # replicas: count
+    ("Deployment", f"{C0}.securityContext.privileged"): ("overlay/patches/privileged.yaml", 11),  # strategic merge
+    ("Deployment", "spec.template.spec.hostNetwork"): ("overlay/kustomization.yaml", 33),  # inline JSON 6902
+    ("Deployment", f"{C0}.securityContext.readOnlyRootFilesystem"): ("overlay/patches/writable.yaml", 1),  # 6902 file
+    ("Deployment", "metadata.namespace"): ("overlay/kustomization.yaml", 2),  # namespace:
+    ("Deployment", "metadata.labels.team"): ("overlay/kustomization.yaml", 11),  # labels: pairs
+    ("Deployment", "spec.template.spec.securityContext.seccompProfile.type"): ("component/seccomp.yaml", 10),
+    ("Deployment", f"{C0}.livenessProbe"): ("base/web.yaml", 18),  # missing: the container that lacks it
+    ("Deployment", f"{C0}.securityContext.allowPrivilegeEscalation"): ("base/web.yaml", 22),  # only the base
+    ("Ingress", "spec.rules[0].host"): ("overlay/kustomization.yaml", 46),  # replacements: fieldPaths
+    ("ConfigMap", "data.MODE"): ("overlay/kustomization.yaml", 22),  # generator literal
+}
+
+
+@pytest.fixture(scope="module")
+def provenance_objects(kustomize):  # noqa: ANN001, ANN201
+    cwd = os.getcwd()
+    os.chdir(OVERLAY)
+    try:
+        yield {o.kind: o for o in render(Path("overlay"), kustomize).objects if o.name != "prod-settings"}
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.parametrize(("kind", "field"), sorted(SETTERS), ids=[f"{k}:{f}" for k, f in sorted(SETTERS)])
+def test_each_way_of_setting_a_value_points_at_its_line(provenance_objects, kind: str, field: str,  # noqa: ANN001
+                                                        monkeypatch) -> None:  # noqa: ANN001
+    from policycheck.provenance import locate
+
+    monkeypatch.chdir(OVERLAY)
+    obj = provenance_objects[kind]
+    source = locate(obj, field)
+    assert (source.file, source.line) == SETTERS[(kind, field)]
+    assert source.file in obj.tree.files(), "a file the kustomization tree does not read"
+    lines = (OVERLAY / source.file).read_text().splitlines()
+    last = field.rsplit(".", 1)[-1]
+    set_by_overlay = source.file.endswith("kustomization.yaml") or "patches" in source.file or "component" in source.file
+    if set_by_overlay and not obj.generated_by:
+        assert source.via, "an overlay's setter carries the chain from the base"
+        assert source.via[0].file.startswith(("base/", "overlay/kustomization.yaml"))
+    assert lines[source.line - 1].strip(), (source, last)
+
+
+def test_every_reported_file_is_one_the_tree_reads(kustomize) -> None:  # noqa: ANN001
+    """On every overlay of the project and its fixtures: findings point into files the tree reads."""
+    from policycheck import config, engine
+
+    for overlay in ("overlays/dev", "overlays/prod", "tests/overlays/planted"):
+        rendered = render(Path(overlay), kustomize)
+        profile = config.load().profile_for(overlay, "prod")
+        files = rendered.objects[0].tree.files()
+        for finding in engine.run(rendered, profile, "1.35"):
+            if finding.source is not None:
+                assert finding.source.file in files, (overlay, finding.rule, finding.source)
+                assert all(v.file in files for v in finding.source.via)
