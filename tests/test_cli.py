@@ -54,7 +54,9 @@ def test_json_contract_on_planted_overlay() -> None:
     assert f == {"rule": "host-namespaces", "severity": "error", "overlay": "tests/overlays/planted", "kind": "Pod",
                  "namespace": "ai-agents", "name": "debug", "container": None, "field": "spec.hostNetwork",
                  "message": f["message"], "source": {"file": "tests/overlays/planted/debug-pod.yaml", "line": 14},
-                 "engine": "builtin", "exempted": False, "exemption": None}
+                 "engine": "builtin", "exempted": False, "exemption": None, "fingerprint": f["fingerprint"],
+                 "overlays": ["tests/overlays/planted"]}
+    assert len(f["fingerprint"]) == 32
     lines = (ROOT / "tests/overlays/planted/debug-pod.yaml").read_text().splitlines()
     assert lines[13].strip() == "hostNetwork: true"
     assert lines[16].strip() == "image: busybox:1.36"
@@ -65,6 +67,17 @@ def test_json_contract_on_planted_overlay() -> None:
     assert (ROOT / "tests/overlays/planted/privileged.yaml").read_text().splitlines()[10].strip() == "privileged: true"
     assert report["summary"] == {"error": 4, "warning": 0, "exempted": 1, "overlay_errors": 0}
     assert all(v not in out.stdout + out.stderr for v in SECRET_VALUES)
+
+
+def test_a_defect_in_a_shared_base_is_one_defect() -> None:
+    """dev and prod share base/worker: its exempted liveness-probe finding is one defect in both."""
+    report = json.loads(run("--format", "json").stdout)
+    shared = [f for f in report["findings"] if f["rule"] == "liveness-probe"]
+    assert [f["overlay"] for f in shared] == ["overlays/dev", "overlays/prod"]
+    assert len({f["fingerprint"] for f in shared}) == 1
+    assert all(f["overlays"] == ["overlays/dev", "overlays/prod"] for f in shared)
+    text = run().stdout
+    assert text.count("liveness-probe") == 1 and "(in overlays/dev, overlays/prod)" in text
 
 
 def test_text_report_groups_by_file_and_honours_no_color(tmp_path: Path) -> None:

@@ -55,6 +55,13 @@ def test_every_good_overlay_is_reported_and_every_broken_one_named(repo) -> None
     assert report["summary"]["overlay_errors"] == len(manifest.broken)
     # Findings of good overlays are all there: every good overlay has some (the bases are not hardened).
     assert {f["overlay"] for f in report["findings"]} == set(manifest.good)
+    # A defect in a shared base (platform/base, an app's base) is one defect found in several overlays.
+    by_fingerprint: dict[str, set[str]] = {}
+    for f in report["findings"]:
+        by_fingerprint.setdefault(f["fingerprint"], set()).add(f["overlay"])
+        assert f["overlay"] in f["overlays"]
+    assert len(by_fingerprint) < len(report["findings"])
+    assert all(set(f["overlays"]) == by_fingerprint[f["fingerprint"]] for f in report["findings"])
     # Components and bases are parts, never overlays; -v says why each was skipped.
     stderr = out.stderr.splitlines()
     for component in manifest.components:

@@ -53,7 +53,7 @@ MARKERS = {
     "generator-file": "Tu9mRb3JqW6eLz1v",
 }
 FINDING_KEYS = {"rule", "severity", "overlay", "kind", "namespace", "name", "container", "field", "message", "source",
-                "engine", "exempted", "exemption"}
+                "engine", "exempted", "exemption", "fingerprint", "overlays"}
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 SUMMARY_LINE = re.compile(r"^(?:0 errors|\d+ error\(s\)), \d+ warning\(s\), \d+ exempted(?:, \d+ overlay\(s\) not checked)?$")
 
