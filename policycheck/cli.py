@@ -31,13 +31,52 @@ class _Parser(argparse.ArgumentParser):
         raise PolicycheckError(f"usage: {message} (see --help)")
 
 
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+
+def _format_spec(value: str) -> tuple[str, str | None]:
+    """``NAME`` or ``NAME=FILE`` of --format; FILE ``-`` is stdout (None)."""
+    name, has_dest, dest = value.partition("=")
+    if name not in FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown format {escape(name)!r} (have {', '.join(FORMATS)})")
+    if has_dest and not dest:
+        raise argparse.ArgumentTypeError(f"{name}=: no file after '=' (use {name}=FILE, or {name} for stdout)")
+    return name, None if dest in ("", "-") else dest
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) of every report to write; usage errors before any render."""
+    outputs = list(args.format or [("text", None)])
+    if args.output is not None:
+        if not args.output:
+            raise PolicycheckError("usage: -o/--output: no file name")
+        if len(outputs) != 1:
+            raise PolicycheckError("usage: -o/--output needs exactly one --format; give each report its own "
+                                   "file with --format NAME=FILE")
+        if outputs[0][1] is not None:
+            raise PolicycheckError("usage: -o/--output and --format NAME=FILE both name the report's file")
+        outputs = [(outputs[0][0], args.output)]
+    to_stdout = [name for name, dest in outputs if dest is None]
+    if len(to_stdout) > 1:
+        raise PolicycheckError(f"usage: --format: {' and '.join(to_stdout)} both go to stdout; give all but one "
+                               "a file (--format NAME=FILE)")
+    files = [os.path.abspath(dest) for _, dest in outputs if dest is not None]
+    twice = next((dest for _, dest in outputs if dest and files.count(os.path.abspath(dest)) > 1), None)
+    if twice:
+        raise PolicycheckError(f"usage: --format: two reports to one file, {escape(twice)}")
+    return outputs
+
+
 def check_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="policycheck", description="Render Kustomize overlays and block unsafe manifests. "
                 "Subcommands: `policycheck rules`, `policycheck explain RULE`.")
     p.add_argument("paths", nargs="*", metavar="PATH", help="overlay, or directory searched for overlays "
                    "(default: overlays)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--format", action="append", type=_format_spec, metavar="NAME[=FILE]",
+                   help=f"report format: {', '.join(FORMATS)} (default text); repeatable, each to its own FILE "
+                   "(`-` or none: stdout, which at most one may use)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout "
+                   "(with exactly one --format)")
     p.add_argument("--config", metavar="FILE", help="policycheck.yaml (default: ./policycheck.yaml, "
                    "else [tool.policycheck] in ./pyproject.toml)")
     p.add_argument("--profile", metavar="NAME", help="profile for every overlay (default: chosen by path)")
@@ -142,6 +181,7 @@ def _check(args: argparse.Namespace) -> int:
     if not 1024 <= args.memory_limit <= MAX_MEMORY_MIB:
         # kustomize's Go runtime reserves about 1 GiB of address space at start.
         raise PolicycheckError(f"usage: --memory-limit must be between 1024 and {MAX_MEMORY_MIB} MiB")
+    args.outputs = _outputs(args)
     overlays, skipped = discover(args.paths or ["overlays"])
     kustomize = find_kustomize(args.kustomize)
     renders = start_renders(overlays, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
@@ -209,20 +249,47 @@ def _selected(raw: list[str] | None, house_rules: frozenset[str]) -> frozenset[s
     return ids
 
 
-def _write(args: argparse.Namespace, report) -> None:  # noqa: ANN001 - report.Report
-    from policycheck.report import json as json_report
+def _render(fmt: str, report, args: argparse.Namespace, to_stdout: bool) -> str:  # noqa: ANN001 - report.Report
+    from policycheck.model import Severity
+
+    if fmt == "json":
+        from policycheck.report import json as json_report
+
+        return json_report.render(report)
+    if fmt == "sarif":
+        from policycheck.report import sarif
+
+        return sarif.render(report, docs_url=os.environ.get("POLICYCHECK_DOCS_URL") or sarif.DOCS_URL)
+    if fmt == "junit":
+        from policycheck.report import junit
+
+        return junit.render(report, fail_on=Severity(args.fail_on))
+    if fmt == "github":
+        from policycheck.report import github
+
+        return github.render(report)
     from policycheck.report import text as text_report
 
-    if args.format == "json":
-        text = json_report.render(report)
-    else:
-        stream_is_tty = args.output is None and sys.stdout.isatty()
-        text = text_report.render(report, color=stream_is_tty and "NO_COLOR" not in os.environ)
-    if args.output:
+    color = to_stdout and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return text_report.render(report, color=color)
+
+
+def _write(args: argparse.Namespace, report) -> None:  # noqa: ANN001 - report.Report
+    """Write every report: the files first, then the one for stdout; a file that cannot
+    be written does not keep the others from being written."""
+    outputs = getattr(args, "outputs", None) or _outputs(args)
+    failed: list[str] = []
+    for fmt, dest in sorted(outputs, key=lambda o: o[1] is None):
+        text = _render(fmt, report, args, to_stdout=dest is None)
+        if dest is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            continue
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            # backslashreplace: a lone surrogate from the input must not end the run
+            Path(dest).write_text(text, encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
-            raise PolicycheckError(f"cannot write {escape(args.output)}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+            failed.append(f"cannot write {escape(dest)}: {exc.strerror}")
+    if failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise PolicycheckError(failed[0] + more)

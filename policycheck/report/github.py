@@ -1,0 +1,72 @@
+"""GitHub Actions workflow commands: annotations on the pull request's files.
+
+    ::error title=policycheck::overlay overlays/x not checked: <why>
+    ::error file=F,line=L,title=policycheck RULE::message (Kind/name in overlays a, b)
+    ::warning file=F,line=L,title=policycheck RULE::message (Kind/name)
+    ::notice file=F,line=L,title=policycheck RULE (exempted)::message (Kind/name; exempted: reason)
+    ::notice title=policycheck::<report note>
+    policycheck: 3 error(s), 1 warning(s), 1 exempted in 2 overlay(s)
+
+One line per defect (``Report.defects()``): a problem in a shared base found
+in several overlays is one annotation naming them. Errors come first, then
+warnings and exempted notices, since GitHub shows only the first few
+annotations of each kind per step. The last line, the summary (defects by
+level), is not a command.
+
+Values are escaped as the runner unescapes them: in the message ``%`` ->
+``%25``, CR -> ``%0D``, LF -> ``%0A``; in properties also ``:`` -> ``%3A`` and
+``,`` -> ``%2C``. Every other control, line-separator or bidi character from
+the input is written as a backslash escape (textsafe), so no input can end
+the line and start a command of its own.
+"""
+
+from __future__ import annotations
+
+from policycheck.report import Defect, Report
+from policycheck.report.sarif import clean, level, overlays_phrase, where
+from policycheck.textsafe import escape
+
+
+def escape_data(text: object) -> str:
+    value = clean(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escape(value)
+
+
+def escape_property(text: object) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: object) -> str:
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items() if value is not None)
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def _annotation(defect: Defect) -> str:
+    f = defect.first
+    context = f"{f.obj.kind}/{f.obj.name}" + (f" [{f.container}]" if f.container else "")
+    overlays = defect.overlays
+    context += f" in {overlays_phrase(overlays)}" if len(overlays) > 1 else ""
+    found = where(f)
+    file, line = found if found else (None, None)
+    if f.exempted:
+        return command("notice", f"{f.message} ({context}; exempted: {f.exemption})", file=file, line=line,
+                       title=f"policycheck {f.rule} (exempted)")
+    return command(level(defect).value, f"{f.message} ({context})", file=file, line=line,
+                   title=f"policycheck {f.rule}")
+
+
+def _order(defect: Defect) -> int:
+    return 2 if defect.first.exempted else 2 - level(defect).rank
+
+
+def render(report: Report) -> str:
+    lines = [command("error", f"overlay {o.path} not checked: {o.error}", title="policycheck") for o in report.errors]
+    defects = report.defects()
+    lines += [_annotation(d) for d in sorted(defects, key=_order)]
+    lines += [command("notice", note, title="policycheck") for note in report.all_notes()]
+    active = [d for d in defects if not d.first.exempted]
+    errors = sum(level(d).value == "error" for d in active)
+    tail = f", {len(report.errors)} not checked" if report.errors else ""
+    lines.append(f"policycheck: {errors} error(s), {len(active) - errors} warning(s), "
+                 f"{len(defects) - len(active)} exempted in {len(report.overlays)} overlay(s){tail}")
+    return "\n".join(lines) + "\n"
