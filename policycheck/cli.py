@@ -218,8 +218,11 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     if args.verbose:
         for path, why in skipped:
             print(f"policycheck: skipped {escape(path)}: {why}", file=sys.stderr)
-    report = check.check(overlays, settings, renders=renders,
-                         notes=[f"Rego stage skipped: {skipped_rego}"] if skipped_rego else [])
+    from policycheck.rules import REGISTRY
+
+    only_builtin = selected is not None and selected <= set(REGISTRY)  # the Rego stage is not asked for
+    notes = [f"Rego stage skipped: {skipped_rego}"] if skipped_rego and not only_builtin else []
+    report = check.check(overlays, settings, renders=renders, notes=notes)
     report.tool["version"] = __version__
     if args.verbose:
         print(f"policycheck {__version__}: rendered with {kustomize.description}", file=sys.stderr)
