@@ -30,13 +30,15 @@ render: install
 
 # conftest is built once into a cache (hack/install-conftest.sh) and put on PATH.
 WITH_CONFTEST = dir=$$(hack/install-conftest.sh) && PATH="$$dir:$$PATH"
+# actionlint (GitHub Actions workflows) likewise (hack/install-actionlint.sh).
+WITH_ACTIONLINT = aldir=$$(hack/install-actionlint.sh) && PATH="$$aldir:$$PATH"
 
 check: render
 	$(WITH_CONFTEST) $(PY) -m policycheck overlays --require-conftest
 
 test: install lint
 	$(WITH_CONFTEST) conftest verify -p policies --no-color
-	$(WITH_CONFTEST) $(PY) -m pytest
+	$(WITH_CONFTEST) && $(WITH_ACTIONLINT) $(PY) -m pytest
 
 ## Regenerate the rule reference (a test fails when it is stale).
 docs: install
@@ -44,6 +46,7 @@ docs: install
 
 lint: install
 	$(VENV)/bin/ruff check policycheck tests
+	$(WITH_ACTIONLINT) actionlint .github/workflows/*.yml
 
 clean:
 	rm -rf build $(VENV) .pytest_cache .ruff_cache
