@@ -40,9 +40,10 @@ test: install lint
 	$(WITH_CONFTEST) conftest verify -p policies --no-color
 	$(WITH_CONFTEST) && $(WITH_ACTIONLINT) $(PY) -m pytest
 
-## Regenerate the rule reference (a test fails when it is stale).
+## Regenerate the rule reference and the README's report samples (tests fail when they are stale).
 docs: install
 	$(PY) -m policycheck rules --format markdown > docs/rules.md
+	$(PY) hack/readme_samples.py
 
 lint: install
 	$(VENV)/bin/ruff check policycheck tests

@@ -124,6 +124,18 @@ def test_rule_reference_is_fresh() -> None:
     assert (ROOT / "docs/rules.md").read_text() == rules_markdown(), "run `make docs`"
 
 
+def test_readme_report_samples_are_fresh() -> None:
+    """The README's sample of every format is what a real run prints today."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_samples", ROOT / "hack/readme_samples.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = (ROOT / "README.md").read_text()
+    assert module.block() in readme, "run `make docs`"
+
+
 def _write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +214,8 @@ def test_bad_input_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
 def test_searching_a_tree_finds_overlays_not_bases() -> None:
     out = run(".", "--format", "json")
     paths = [o["path"] for o in json.loads(out.stdout)["overlays"]]
-    assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted", "tests/overlays/provenance/overlay"]
+    assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted", "tests/overlays/provenance/overlay",
+                     "tests/overlays/sample"]
     assert out.returncode == 1  # the planted overlay
 
 

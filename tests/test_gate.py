@@ -293,7 +293,7 @@ def test_pre_commit_hook_manifest() -> None:
     assert scripts[hook["entry"]] == "policycheck.cli:main"  # what `pip install .` puts on the hook's PATH
     files = re.compile(hook["files"])
     for path in ("kustomization.yaml", "overlays/dev/kustomization.yml", "base/api/deployment.yaml", "Kustomization",
-                 "overlays/prod/Kustomization"):
+                 "overlays/prod/Kustomization", "policies/labels.rego"):
         assert files.search(path), path
     for path in ("README.md", "policycheck/cli.py", "NotKustomization", "overlays/prod/settings.yaml.bak"):
         assert not files.search(path), path
