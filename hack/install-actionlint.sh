@@ -6,23 +6,9 @@
 #   ACTIONLINT_VERSION version to install (default: the pinned one below)
 #   POLICYCHECK_TOOLS  cache directory (default: ~/.cache/policycheck/tools)
 set -euo pipefail
+# shellcheck source=hack/lib/go-tool.sh
+. "$(dirname "$0")/lib/go-tool.sh"
 
 version="${ACTIONLINT_VERSION:-1.7.12}"
-cache="${POLICYCHECK_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/policycheck/tools}"
-dir="$cache/actionlint-v$version"
-bin="$dir/actionlint"
-
-if [ -x "$bin" ] && "$bin" -version 2>/dev/null | head -n 1 | grep -qx "v$version"; then
-  echo "$dir"
-  exit 0
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-actionlint: Go is needed to build actionlint $version (or put an actionlint binary on PATH)" >&2
-  exit 2
-fi
-mkdir -p "$dir"
-echo "install-actionlint: building actionlint $version into $dir (a minute or two the first time)" >&2
-GOBIN="$dir" GOFLAGS="${GOFLAGS:-} -buildvcs=false" timeout 1800 go install \
-  "github.com/rhysd/actionlint/cmd/actionlint@v$version" >&2
-"$bin" -version >/dev/null
-echo "$dir"
+VERSION_ARGS=(-version)
+go_tool actionlint "$version" github.com/rhysd/actionlint/cmd/actionlint "v$version"
