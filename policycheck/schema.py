@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 
 from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError
 
@@ -64,10 +64,11 @@ def _definitions(version: str) -> tuple[dict[str, Any], dict[tuple[str, str], st
 
 
 @functools.cache
-def _validator(version: str, definition: str) -> jsonschema.protocols.Validator:
+def _validator(version: str, definition: str) -> jsonschema_rs.Draft202012Validator:
+    """A compiled validator of one definition (jsonschema-rs: compiled once, validates in native code)."""
     defs, _ = _definitions(version)
     schema = {"$defs": defs, "$ref": f"#/$defs/{definition}"}
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema_rs.Draft202012Validator(schema)
 
 
 def validate(doc: dict[str, Any], version: str = DEFAULT_KUBE_VERSION) -> list[SchemaError] | None:
@@ -77,8 +78,12 @@ def validate(doc: dict[str, Any], version: str = DEFAULT_KUBE_VERSION) -> list[S
     if definition is None:
         return None
     errors = []
-    for error in _validator(version, definition).iter_errors(doc):
-        errors.append(SchemaError(_dotted(error.absolute_path), _message(error)))
+    try:
+        found = list(_validator(version, definition).iter_errors(doc))
+    except (ValueError, TypeError, OverflowError):  # a value JSON cannot hold (a huge integer, a non-string key)
+        return [SchemaError("(object)", "holds a value JSON cannot represent")]
+    for error in found:
+        errors.append(SchemaError(_dotted(error.instance_path), _message(error)))
     errors.sort(key=lambda e: e.field)
     return errors
 
@@ -90,15 +95,20 @@ def _dotted(path: Any) -> str:
     return out or "(object)"
 
 
-def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+def _message(error: jsonschema_rs.ValidationError) -> str:
+    """What is wrong, never the value itself (it could be a secret)."""
+    kind = error.kind
+    name = getattr(kind, "name", "")
+    if name in ("additionalProperties", "unevaluatedProperties"):
+        extra = sorted(str(k) for k in getattr(kind, "unexpected", []) or [])
         return f"unknown field(s): {', '.join(extra)}"
-    if error.validator == "enum":
-        # Never echo a value: it could be a secret.
-        return f"value is not one of {error.validator_value}"
-    if error.validator == "type":
-        return f"wrong type: expected {error.validator_value}"
-    if error.validator == "required":
-        return error.message.split("'")[1] + " is required" if "'" in error.message else "missing field"
-    return f"fails schema rule {error.validator}"
+    if name == "enum":
+        return f"value is not one of {getattr(kind, 'options', '')}"
+    if name == "type":
+        types = getattr(kind, "types", None) or []
+        return f"wrong type: expected {' or '.join(str(t) for t in types)}"
+    if name == "required":
+        return f"{getattr(kind, 'property', 'a field')} is required"
+    if name == "oneOf":
+        return "wrong type: matches none of the allowed forms"
+    return f"fails schema rule {name or 'unknown'}"
