@@ -25,6 +25,8 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$/-]+$")
 # When a list, every typed read is appended here as (object id, path, expected type names).
 # tests/test_field_types.py uses it to find every field a rule reads.
 TRACE: list[tuple[int, str, tuple[str, ...]]] | None = None
+# When a set, the id of the Shape of every object read is added (which objects a rule ran on).
+READS: set[int] | None = None
 
 
 def type_name(value: Any) -> str:
@@ -109,6 +111,8 @@ class Node:
         path = child_path(self.path, key)
         if TRACE is not None:
             TRACE.append((id(self.shape), path, expected))
+        if READS is not None:
+            READS.add(id(self.shape))
         if value is None:
             return None
         if _is(value, expected):

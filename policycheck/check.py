@@ -81,8 +81,11 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
             rego_run = rego_pool.submit(*call) if rego_pool else _done(*call)
         elif settings.rego and wants_rego:
             result.notes.append(f"Rego stage off for {name} (profile {profile.name})")
+        ran: dict[str, list] = {}
         findings = engine.run(out, profile, settings.kube_version, settings.today, only=settings.select,
-                              house_rules=settings.house_rules, deadline=deadline, timeout=settings.timeout)
+                              house_rules=settings.house_rules, deadline=deadline, timeout=settings.timeout, ran=ran)
+        result.ran = [(rule, o.kind, o.namespace, o.name) for rule, objects in ran.items() for o in objects]
+        result.rego_ran = rego_run is not None
         if rego_run is not None:
             house = conftest.to_findings(rego_run.result(), out)
             if settings.select is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from policycheck import access
 from policycheck.config import Profile
 from policycheck.context import Context
 from policycheck.exemptions import exemption_for
-from policycheck.model import Finding, PolicycheckError, Severity
+from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
 from policycheck.render import Rendered, overlay_object
 from policycheck.rules import REGISTRY, Problem
@@ -16,14 +17,18 @@ from policycheck.rules import REGISTRY, Problem
 UNEXEMPTABLE = {"exemption-reason"}
 # Rules that read no object fields through access.Node.
 NOT_READERS = {"schema", "field-type"}
+# Rules that look at every object (through kind and apiVersion, read once per object).
+RUNS_ON_ALL = NOT_READERS | {"deprecated-api"}
 
 
 def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date | None = None, *,
         only: set[str] | None = None, house_rules: frozenset[str] = frozenset(),
-        deadline: float | None = None, timeout: float | None = None) -> list[Finding]:
+        deadline: float | None = None, timeout: float | None = None,
+        ran: dict[str, list[K8sObject]] | None = None) -> list[Finding]:
     """Built-in findings of one overlay. ``house_rules`` are the Rego rule ids
     that exemptions may name besides the catalog. Past ``deadline``
-    (time.monotonic()), the next rule does not start: the check fails."""
+    (time.monotonic()), the next rule does not start: the check fails.
+    ``ran``, when given, receives rule id -> the objects it looked at."""
     known = frozenset(REGISTRY) | house_rules
     ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today(), known)
     for obj in rendered.objects:
@@ -42,11 +47,17 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
             raise PolicycheckError(f"{rendered.overlay}: check exceeded the timeout of {timeout or 0:g}s "
                                    f"(before rule {rule.id})")
         options = profile.rule_options(rule.id)
+        access.READS = set() if ran is not None and not silent else None
         try:
             problems = list(rule.check(ctx, options))
         except Exception as exc:  # noqa: BLE001 - a last resort: one rule's bug must not end the run
             problems = [_internal_error(rendered, rule.id, exc)]
             level = Severity.ERROR  # what could not be checked must not pass
+        finally:
+            reads, access.READS = access.READS, None
+        if ran is not None and not silent:
+            ran[rule.id] = list(rendered.objects) if rule.id in RUNS_ON_ALL else [
+                o for o in rendered.objects if id(o.shape) in (reads or ())]
         if silent:
             continue
         for p in problems:

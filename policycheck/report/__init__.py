@@ -19,6 +19,9 @@ class OverlayResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list, repr=False)
+    # (rule, kind, namespace, name) of every built-in rule and object it looked at (JUnit's test cases).
+    ran: list[tuple[str, str, str | None, str]] = field(default_factory=list, repr=False)
+    rego_ran: bool = False  # the Rego stage ran on this overlay
 
 
 def fingerprint(f: Finding) -> str:

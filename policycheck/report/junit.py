@@ -3,22 +3,25 @@
     <testsuites name="policycheck" tests failures errors skipped>
       <testsuite name="OVERLAY" tests failures errors skipped>      one per overlay
         <properties> profile, objects </properties>
-        <testcase classname="OVERLAY" name="RULE Kind/name" file line>   one per (object, rule) with findings
+        <testcase classname="OVERLAY" name="RULE Kind/name" file line>   one per (object, rule) that ran
           <failure message type="RULE">file:line: ... one line per finding</failure>
           | <skipped message="exemption reason"/>    (every finding of the pair exempted)
           | <system-out>findings below --fail-on</system-out>   (passes)
-        <testcase classname="OVERLAY" name="other rules on N objects"/>   passes
+          | (nothing: the rule ran on the object and found nothing)
+        <testcase classname="OVERLAY" name="house rules (Rego) on N objects"/>   when the Rego stage ran
         <system-out>the overlay's notes</system-out>
 
 An overlay that could not be checked has one testcase, "check", with an
 ``<error>``: its render or check failed.
 
-Which (object, rule) pairs ran is not in the Report (it counts an overlay's
-objects but does not list them, nor which rules the profile enabled), so the
-pairs without findings are one passing testcase per overlay rather than one
-per pair. A pair fails when it has a finding at or above ``fail_on`` (the
-gate's ``--fail-on``): the suite fails exactly when the exit code does;
-findings below it are passing testcases with the findings as output.
+A built-in rule "ran on" an object when it read the object (the engine
+records which, OverlayResult.ran); schema, field-type and deprecated-api
+look at every object. conftest does not say which objects a Rego policy
+looked at, so house rules have a test case per (object, rule) with a
+finding and one passing case for the stage. A pair fails when it has a
+finding at or above ``fail_on`` (the gate's ``--fail-on``): the suite fails
+exactly when the exit code does; findings below it are passing testcases
+with the findings as output.
 
 Text from the input is escaped as in the text report (textsafe): no control
 character can make the XML invalid or forge a line.
@@ -75,8 +78,17 @@ def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity) -
         for f in findings:
             namespaces.setdefault((f.obj.kind, f.obj.name), set()).add(f.obj.namespace)
             pairs.setdefault((f.rule, f.obj.kind, f.obj.namespace, f.obj.name), []).append(f)
+        for _rule, kind, namespace, name in overlay.ran:
+            namespaces.setdefault((kind, name), set()).add(namespace)
         ambiguous = {key for key, spaces in namespaces.items() if len(spaces) > 1}
-        for group in pairs.values():
+        cases = {key: pairs.get(key, []) for key in dict.fromkeys([*overlay.ran, *pairs])}
+        for (rule, kind, namespace, name), group in cases.items():
+            counts["tests"] += 1
+            if not group:
+                label = f"{rule} {kind}/{name}" + (f" (namespace {namespace or '-'})" if (kind, name) in ambiguous
+                                                   else "")
+                ET.SubElement(suite, "testcase", classname=_text(overlay.path), name=_text(label))
+                continue
             first = group[0]
             case = ET.SubElement(suite, "testcase", classname=_text(overlay.path), name=_case_name(first, ambiguous))
             found = where(first)
@@ -86,7 +98,6 @@ def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity) -
                     case.set("line", str(found[1]))
             failing = [f for f in group if not f.exempted and f.severity.rank >= fail_on.rank]
             body = "\n".join(_line(f) for f in group)
-            counts["tests"] += 1
             if failing:
                 more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
                 failure = ET.SubElement(case, "failure", message=_text(failing[0].message + more), type=first.rule)
@@ -97,9 +108,10 @@ def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity) -
                 counts["skipped"] += 1
             else:
                 ET.SubElement(case, "system-out").text = body
-        others = f"other rules on {overlay.objects} objects"
-        ET.SubElement(suite, "testcase", classname=_text(overlay.path), name=others)
-        counts["tests"] += 1
+        if overlay.rego_ran:
+            stage = f"house rules (Rego) on {overlay.objects} objects"
+            ET.SubElement(suite, "testcase", classname=_text(overlay.path), name=stage)
+            counts["tests"] += 1
     if overlay.notes:
         ET.SubElement(suite, "system-out").text = "\n".join(_text(n) for n in overlay.notes)
     for key in ("tests", "failures", "errors", "skipped"):
