@@ -532,6 +532,12 @@ def write_json(path: Path, o: Outcome) -> None:
         if tool.samples and not tool.error:
             entry.update({k: round(v, 4) for k, v in stats(tool).items()})
         data["tools"][tool.name] = entry
+    write_results(path, data)
+
+
+
+def write_results(path: Path, data: dict) -> None:
+    """The results JSON, and where it went (a failure to write is reported, not raised)."""
     try:
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
@@ -539,7 +545,6 @@ def write_json(path: Path, o: Outcome) -> None:
         return
     shown = path.resolve()
     print(f"\nresults written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
-
 
 
 # --------------------------------------------------------------------------- monorepo
@@ -826,13 +831,7 @@ def write_monorepo_json(path: Path, o: MonorepoOutcome) -> None:
             },
         },
     }
-    try:
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        print(f"bench: cannot write {path}: {exc.strerror}", file=sys.stderr)
-        return
-    shown = path.resolve()
-    print(f"\nresults written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
+    write_results(path, data)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -54,3 +57,13 @@ def find(objects: list[K8sObject], kind: str, name: str) -> K8sObject:
 
 def which(tool: str) -> str | None:
     return shutil.which(tool)
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """A script of the repository (bench/, hack/) imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

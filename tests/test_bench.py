@@ -6,25 +6,19 @@ else runs on it. Only their shape is checked.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
-from tests.conftest import ROOT, require
+from tests.conftest import ROOT, load_script, require
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 
 
 def _load_run() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "bench" / "run.py", "bench_run")
 
 
 run = _load_run()

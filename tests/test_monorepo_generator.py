@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from tests.conftest import ROOT, require
+from tests.conftest import ROOT, load_script, require
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 # A remote base must fail fast and offline: every fetch goes to a closed local port.
@@ -21,12 +20,7 @@ OFFLINE = {name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "HTTP_PROXY", 
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_monorepo", ROOT / "bench" / "monorepo.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "bench" / "monorepo.py", "bench_monorepo")
 
 
 monorepo = _load()
