@@ -39,8 +39,13 @@ def parse_field(path: str) -> list[str | int]:
     return steps
 
 
-@functools.lru_cache(maxsize=256)
 def _documents(path: str) -> tuple[yaml.Node, ...]:
+    """The YAML node trees of a file, read once per process (keyed by absolute path)."""
+    return _documents_at(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _documents_at(path: str) -> tuple[yaml.Node, ...]:
     try:
         with open(path, encoding="utf-8") as fh:
             return tuple(node for node in yaml.compose_all(fh, Loader=_Loader) if node is not None)
@@ -60,9 +65,23 @@ def _scalar(node: yaml.Node | None) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-@functools.lru_cache(maxsize=256)
+def _is_file(path: str) -> bool:
+    return _is_file_at(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_file_at(path: str) -> bool:
+    return Path(path).is_file()
+
+
 def _document_index(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, yaml.Node]]],
                                         dict[str, list[yaml.Node]]]:
+    return _document_index_at(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _document_index_at(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, yaml.Node]]],
+                                           dict[str, list[yaml.Node]]]:
     """(kind, name) -> [(namespace, document node)], and kind -> its documents, of one file."""
     by_name: dict[tuple[str, str], list[tuple[str | None, yaml.Node]]] = {}
     by_kind: dict[str, list[yaml.Node]] = {}
@@ -174,7 +193,7 @@ def locate(obj: K8sObject, field: str | None) -> Source | None:
 def _base_source(obj: K8sObject, field: str | None) -> Source | None:
     if not obj.origin:
         return None
-    if "//" in obj.origin or not Path(obj.origin).is_file():
+    if "//" in obj.origin or not _is_file(obj.origin):
         return Source(obj.origin, 1)
     if obj.generated_by:
         return _generator_source(obj, field)
@@ -208,7 +227,8 @@ def _compose_text(text: str) -> tuple[yaml.Node, ...]:
         return ()
 
 
-def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any) -> list[tuple[str, yaml.Node]]:
+def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any, kfile: str
+                     ) -> list[tuple[str, yaml.Node]]:
     """(file, document node) of one `patches:` entry, inline patches with their real lines."""
     if isinstance(entry, str):  # patchesStrategicMerge: a file
         path = Path(os.path.relpath(directory / entry)).as_posix()
@@ -225,7 +245,6 @@ def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any) 
         value = hit[1]
         offset = value.start_mark.line + (1 if getattr(value, "style", None) in ("|", ">") else 0)
         docs = _compose_text(entry["patch"])
-        kfile = _kfile(directory)
         return [(kfile, _shift(d, offset)) for d in docs]
     return []
 
@@ -248,13 +267,6 @@ def _iter_nodes(node: yaml.Node) -> list[yaml.Node]:
         elif isinstance(n, yaml.SequenceNode):
             stack.extend(n.value)
     return out
-
-
-def _kfile(directory: Path) -> str:
-    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-        if (directory / name).is_file():
-            return Path(os.path.relpath(directory / name)).as_posix()
-    return ""
 
 
 def _targets(target: Any, obj: K8sObject, names: set[str]) -> bool:
@@ -330,25 +342,37 @@ def _entry_line(node: yaml.Node | None, *keys: str) -> int | None:
     return node.start_mark.line + 1
 
 
-def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names: set[str]) -> Source | None:
-    """The line of this kustomization that sets ``field`` of ``obj``, if it does."""
-    kfile = _kfile(directory)
+def _level(tree: Any, directory: Path) -> tuple[str, yaml.Node | None, dict[str, Any],
+                                                 list[tuple[Any, list[tuple[str, yaml.Node]]]]]:
+    """One kustomization of the tree, read once per render: its file, node, data and patches
+    (target, [(file, document)]) in the order they apply, last first."""
+    cache = tree.provenance_cache
+    if directory in cache:
+        return cache[directory]
+    kfile, data = tree.kustomizations.get(directory, ("", {}))
     docs = _documents(kfile) if kfile else ()
     root = docs[0] if docs else None
-    tree = obj.tree
-    data = tree.kustomizations.get(directory, ("", {}))[1] if tree else {}
-    # Patches, the last listed applied last.
+    patches: list[tuple[Any, list[tuple[str, yaml.Node]]]] = []
     for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
         entries = data.get(key) if isinstance(data.get(key), list) else []
         hit = _get(root, key) if root is not None else None
         nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
-        for i in range(len(entries) - 1, -1, -1):
-            entry, entry_node = entries[i], nodes[i] if i < len(nodes) else None
+        for i, entry in enumerate(entries):
             target = entry.get("target") if isinstance(entry, dict) else None
-            for file, doc in reversed(_patch_documents(directory, entry_node, entry)):
-                found = _patch_setter(file, doc, (obj, steps, names), target)
-                if found:
-                    return found
+            documents = _patch_documents(directory, nodes[i] if i < len(nodes) else None, entry, kfile)
+            patches.append((target, list(reversed(documents))))
+    cache[directory] = (kfile, root, data, list(reversed(patches)))
+    return cache[directory]
+
+
+def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names: set[str]) -> Source | None:
+    """The line of this kustomization that sets ``field`` of ``obj``, if it does."""
+    kfile, root, data, patches = _level(obj.tree, directory)
+    for target, documents in patches:  # the last listed applied last
+        for file, doc in documents:
+            found = _patch_setter(file, doc, (obj, steps, names), target)
+            if found:
+                return found
     if root is None:
         return None
     found = _replacement_setter(root, data, (obj, steps, names), kfile)

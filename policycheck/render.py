@@ -258,6 +258,7 @@ class OriginIndex:
         self.components: dict[Path, list[Path]] = {}  # directory -> the components it lists, in order
         self.owner: dict[str, Path] = {}  # resource file (relative) -> the kustomization that lists it
         self.root: Path | None = None
+        self.provenance_cache: dict[Path, Any] = {}  # provenance._level, per kustomization
 
     def files(self) -> set[str]:
         """Every file the tree reads that a finding may point at."""
