@@ -468,30 +468,36 @@ class Outcome:
     load: dict[str, float]
 
 
+def print_table(tools: list[Tool], width: int) -> None:
+    """Median, min and peak RSS of each tool, or its error."""
+    print(f"{'tool':<{width}} {'median s':>9} {'min s':>9} {'peak RSS MiB':>13}  version / result")
+    print("-" * (width + 66))
+    for tool in tools:
+        if tool.error or not tool.samples:
+            print(f"{tool.name:<{width}} {'ERROR':>9}  {tool.error}")
+            continue
+        s = stats(tool)
+        detail = tool.version + (f"; {tool.note}" if tool.note else "")
+        print(f"{tool.name:<{width}} {s['median_s']:>9.3f} {s['min_s']:>9.3f} {s['peak_rss_mib']:>13.1f}  {detail}")
+
+
+def shown(v: float | None) -> str:
+    """A ratio as the tables print it."""
+    return "n/a" if v is None else f"{v:.2f}x"
+
+
 def report(o: Outcome) -> None:
     tools, checkov_missing = o.tools, o.checkov_missing
     pk, cp = o.policycheck_over_kustomize, o.checkov_over_policycheck
     print(f"\noverlay {o.overlay}, median of {o.runs} runs after 1 warm-up, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, 1-min load {o.load['before']:g} before / {o.load['after']:g} after\n")
-    print(f"{'tool':<12} {'median s':>9} {'min s':>9} {'peak RSS MiB':>13}  version / result")
-    print("-" * 78)
-    for tool in tools:
-        if tool.error or not tool.samples:
-            print(f"{tool.name:<12} {'ERROR':>9}  {tool.error}")
-            continue
-        s = stats(tool)
-        detail = tool.version + (f"; {tool.note}" if tool.note else "")
-        print(f"{tool.name:<12} {s['median_s']:>9.3f} {s['min_s']:>9.3f} {s['peak_rss_mib']:>13.1f}  {detail}")
+    print_table(tools, 12)
     if checkov_missing:
         print(f"{'checkov':<12} {'-':>9}  not measured: {checkov_missing}")
     print()
-
-    def fmt(v: float | None) -> str:
-        return "n/a" if v is None else f"{v:.2f}x"
-
-    print(f"policycheck / kustomize = {fmt(pk):>7}   target <= {TARGET_POLICYCHECK_OVER_KUSTOMIZE:g}x: "
+    print(f"policycheck / kustomize = {shown(pk):>7}   target <= {TARGET_POLICYCHECK_OVER_KUSTOMIZE:g}x: "
           f"{verdict(pk, TARGET_POLICYCHECK_OVER_KUSTOMIZE, True)}")
-    print(f"checkov / policycheck   = {fmt(cp):>7}   target >= {TARGET_CHECKOV_OVER_POLICYCHECK:g}x: "
+    print(f"checkov / policycheck   = {shown(cp):>7}   target >= {TARGET_CHECKOV_OVER_POLICYCHECK:g}x: "
           f"{verdict(cp, TARGET_CHECKOV_OVER_POLICYCHECK, False)}")
 
 
@@ -757,25 +763,13 @@ def report_monorepo(o: MonorepoOutcome) -> None:
           f"{sum(n or 0 for n in t.expected.values())} objects, {t.files} files; median of {o.runs} runs after "
           f"a light warm-up, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"1-min load {o.load['before']:g} before / {o.load['after']:g} after\n")
-    print(f"{'tool':<20} {'median s':>9} {'min s':>9} {'peak RSS MiB':>13}  version / result")
-    print("-" * 86)
-    for tool in o.tools:
-        if tool.error or not tool.samples:
-            print(f"{tool.name:<20} {'ERROR':>9}  {tool.error}")
-            continue
-        s = stats(tool)
-        detail = tool.version + (f"; {tool.note}" if tool.note else "")
-        print(f"{tool.name:<20} {s['median_s']:>9.3f} {s['min_s']:>9.3f} {s['peak_rss_mib']:>13.1f}  {detail}")
+    print_table(o.tools, 20)
     print()
-
-    def fmt(v: float | None) -> str:
-        return "n/a" if v is None else f"{v:.2f}x"
-
     met = met_monorepo(o.over_parallel)
     verdict_text = "not measured" if met is None else "MET" if met else "NOT MET"
-    print(f"policycheck / render, {RENDER_WORKERS} workers = {fmt(o.over_parallel):>7}   "
+    print(f"policycheck / render, {RENDER_WORKERS} workers = {shown(o.over_parallel):>7}   "
           f"target < {TARGET_POLICYCHECK_OVER_PARALLEL_RENDER:g}x (faster than rendering): {verdict_text}")
-    print(f"policycheck / render, sequential = {fmt(o.over_sequential):>7}   (no target)")
+    print(f"policycheck / render, sequential = {shown(o.over_sequential):>7}   (no target)")
 
 
 def write_monorepo_json(path: Path, o: MonorepoOutcome) -> None:

@@ -51,8 +51,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rendered],
-                  rego_pool: ThreadPoolExecutor | None = None) -> OverlayResult:
-    """Check one overlay; ``rendered`` returns its render (or raises)."""
+                  rego_pool: ThreadPoolExecutor) -> OverlayResult:
+    """Check one overlay; ``rendered`` returns its render (or raises); conftest runs in
+    ``rego_pool`` while the built-in rules run here."""
     name = overlay.as_posix()
     try:
         profile = settings.config.profile_for(name, settings.profile)
@@ -77,8 +78,7 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         wants_rego = settings.select is None or bool(settings.select & settings.house_rules)
         if settings.rego and settings.rego_settings.enabled_for(profile.name) and wants_rego:
             left = deadline - time.monotonic()
-            call = (conftest.run, settings.rego, settings.rego_settings, out, left)
-            rego_run = rego_pool.submit(*call) if rego_pool else _done(*call)
+            rego_run = rego_pool.submit(conftest.run, settings.rego, settings.rego_settings, out, left)
         elif settings.rego and wants_rego:
             result.notes.append(f"Rego stage off for {name} (profile {profile.name})")
         ran: dict[str, list] = {}
@@ -96,15 +96,6 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         return result
     result.findings = findings
     return result
-
-
-def _done(fn: Callable[..., list[dict]], *args: object) -> Future[list[dict]]:
-    future: Future[list[dict]] = Future()
-    try:
-        future.set_result(fn(*args))
-    except Exception as exc:  # noqa: BLE001 - re-raised by result()
-        future.set_exception(exc)
-    return future
 
 
 def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None = None,

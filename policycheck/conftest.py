@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from policycheck import yamlio
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
 from policycheck.render import Rendered, overlay_object, trim_error
@@ -163,7 +164,7 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered,
         target = Path(tmp, "rendered.yaml")
         try:
             text = yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        except yamlio.ERRORS as exc:
             raise PolicycheckError(f"{rendered.overlay}: cannot hand the objects to conftest "
                                    f"({type(exc).__name__})") from None
         target.write_text(text, encoding="utf-8")

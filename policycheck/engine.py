@@ -62,9 +62,11 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
             continue
         for p in problems:
             severity = p.severity if p.severity is not None and p.severity.rank < level.rank else level
-            findings.append(Finding(rule.id, severity, p.obj, p.message, p.field, p.container,
-                                    source=locate(p.obj, p.field)))
-    return exempt(_without_duplicates(findings), house_rules, ctx.today)
+            findings.append(Finding(rule.id, severity, p.obj, p.message, p.field, p.container))
+    findings = _without_duplicates(findings)
+    for f in findings:  # after dropping duplicates: finding a source line is the costly part
+        f.source = locate(f.obj, f.field)
+    return exempt(findings, house_rules, ctx.today)
 
 
 def _internal_error(rendered: Rendered, rule_id: str, exc: Exception) -> Problem:

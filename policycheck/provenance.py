@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from policycheck import yamlio
 from policycheck.model import K8sObject, Source
 from policycheck.names import source_names
 from policycheck.rules._images import parse as parse_image
@@ -48,8 +49,8 @@ def _documents(path: str) -> tuple[yaml.Node, ...]:
 def _documents_at(path: str) -> tuple[yaml.Node, ...]:
     try:
         with open(path, encoding="utf-8") as fh:
-            return tuple(node for node in yaml.compose_all(fh, Loader=_Loader) if node is not None)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return _compose_text(fh)
+    except (OSError, UnicodeDecodeError):
         return ()
 
 
@@ -220,11 +221,18 @@ def _pointer(steps: list[str | int]) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in steps)
 
 
-def _compose_text(text: str) -> tuple[yaml.Node, ...]:
+def _compose_text(text: Any) -> tuple[yaml.Node, ...]:
+    """The node trees of YAML text or a stream (none if it does not parse)."""
     try:
         return tuple(n for n in yaml.compose_all(text, Loader=_Loader) if n is not None)
-    except (yaml.YAMLError, ValueError, RecursionError):
+    except yamlio.ERRORS:
         return ()
+
+
+def _items(node: yaml.Node | None, key: str) -> list[yaml.Node]:
+    """The item nodes of the list under ``key`` of a mapping node (none if it is not a list)."""
+    hit = _get(node, key) if node is not None else None
+    return list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
 
 
 def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any, kfile: str
@@ -355,8 +363,7 @@ def _level(tree: Any, directory: Path) -> tuple[str, yaml.Node | None, dict[str,
     patches: list[tuple[Any, list[tuple[str, yaml.Node]]]] = []
     for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
         entries = data.get(key) if isinstance(data.get(key), list) else []
-        hit = _get(root, key) if root is not None else None
-        nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
+        nodes = _items(root, key)
         for i, entry in enumerate(entries):
             target = entry.get("target") if isinstance(entry, dict) else None
             documents = _patch_documents(directory, nodes[i] if i < len(nodes) else None, entry, kfile)
@@ -381,15 +388,11 @@ def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names
     last = steps[-1] if steps else None
     if last == "image" and isinstance(data.get("images"), list):
         repo = parse_image(str(_value_at(obj.doc, steps) or "")).repository
-        hit = _get(root, "images")
-        nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
-        for entry, node in zip(data["images"], nodes, strict=False):
+        for entry, node in zip(data["images"], _items(root, "images"), strict=False):
             if isinstance(entry, dict) and repo in (entry.get("name"), entry.get("newName")):
                 return Source(kfile, _entry_line(node, "digest", "newTag", "newName") or 1)
     if steps == ["spec", "replicas"] and isinstance(data.get("replicas"), list):
-        hit = _get(root, "replicas")
-        nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
-        for entry, node in zip(data["replicas"], nodes, strict=False):
+        for entry, node in zip(data["replicas"], _items(root, "replicas"), strict=False):
             if isinstance(entry, dict) and entry.get("name") in names:
                 return Source(kfile, _entry_line(node, "count") or 1)
     if steps == ["metadata", "namespace"] and _get(root, "namespace"):
@@ -434,19 +437,15 @@ def _field_path_steps(path: str, doc: Any) -> list[str | int] | None:
 def _replacement_setter(root: yaml.Node, data: dict[str, Any], want: tuple[K8sObject, list[str | int], set[str]],
                         kfile: str) -> Source | None:
     obj, steps, names = want
-    hit = _get(root, "replacements")
-    nodes = list(hit[1].value) if hit and isinstance(hit[1], yaml.SequenceNode) else []
     replacements = data.get("replacements") if isinstance(data.get("replacements"), list) else []
-    for replacement, node in zip(replacements, nodes, strict=False):
+    for replacement, node in zip(replacements, _items(root, "replacements"), strict=False):
         targets = replacement.get("targets") if isinstance(replacement, dict) else None
-        target_nodes = _get(node, "targets")
-        for target, target_node in zip(targets if isinstance(targets, list) else [],
-                                       target_nodes[1].value if target_nodes else [], strict=False):
+        for target, target_node in zip(targets if isinstance(targets, list) else [], _items(node, "targets"),
+                                       strict=False):
             if not isinstance(target, dict) or not _targets(target.get("select"), obj, names):
                 continue
             paths = target.get("fieldPaths") if isinstance(target.get("fieldPaths"), list) else []
-            path_nodes = _get(target_node, "fieldPaths")
-            for path, path_node in zip(paths, path_nodes[1].value if path_nodes else [], strict=False):
+            for path, path_node in zip(paths, _items(target_node, "fieldPaths"), strict=False):
                 if isinstance(path, str) and _field_path_steps(path, obj.doc) == steps:
                     return Source(kfile, path_node.start_mark.line + 1)
     return None

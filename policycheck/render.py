@@ -152,11 +152,6 @@ def overlay_object(overlay: str) -> K8sObject:
     return K8sObject({"kind": "Kustomization", "metadata": {"name": overlay}}, overlay, origin)
 
 
-def find_overlays(paths: list[str]) -> list[Path]:
-    """Each PATH is an overlay, or a directory searched for overlays."""
-    return discover(paths)[0]
-
-
 def discover(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Overlays named or found under PATHs, and what a search skipped (path, why).
 
@@ -219,7 +214,7 @@ def _local_includes(directory: Path) -> tuple[set[Path], bool]:
     try:
         with open(kfile, encoding="utf-8") as fh:  # type: ignore[arg-type]
             data = yamlio.load(fh)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, ValueError, RecursionError):
+    except (OSError, UnicodeDecodeError, *yamlio.ERRORS):
         return set(), False
     if not isinstance(data, dict):
         return set(), False
@@ -323,7 +318,7 @@ def _index_resource_file(path: Path, index: OriginIndex, secrets: SecretValues |
         return
     try:
         docs = yamlio.load_all(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, TypeError, RecursionError):
+    except yamlio.ERRORS:
         return  # kustomize reports it
     rel = Path(os.path.relpath(path)).as_posix()
     for doc in docs:
@@ -365,7 +360,7 @@ def _collect_generator_secrets(directory: Path, data: dict[str, Any], secrets: S
                 for doc in yamlio.load_all(patch["patch"]):
                     if isinstance(doc, dict):
                         secrets.add_object(doc)
-            except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+            except yamlio.ERRORS:
                 pass
 
 
@@ -397,10 +392,9 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
         try:
             with open(kfile, encoding="utf-8") as fh:
                 data = yamlio.load(fh)
-        except yaml.YAMLError as exc:
-            raise PolicycheckError(f"{rel}: YAML does not parse: {_yaml_reason(exc)}") from None
-        except (ValueError, TypeError, RecursionError) as exc:
-            raise PolicycheckError(f"{rel}: YAML does not parse: {type(exc).__name__}") from None
+        except yamlio.ERRORS as exc:
+            reason = _yaml_reason(exc) if isinstance(exc, yaml.YAMLError) else type(exc).__name__
+            raise PolicycheckError(f"{rel}: YAML does not parse: {reason}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicycheckError(f"{rel}: cannot read: {exc}") from None
         if data is None:
@@ -617,19 +611,19 @@ _TOP_KEY = re.compile(r"^(kind|apiVersion):[ \t]*['\"]?([^'\"\s]+)", re.M)
 _META_NAME = re.compile(r"^metadata:[ \t]*\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*['\"]?([^'\"\s]+)", re.M)
 
 
-def _documents(stdout: str, name: str) -> list[Any]:
+def _documents(stdout: str) -> list[Any]:
     """The rendered documents; one that cannot be read (libyaml's nesting
     limit, say) becomes a stand-in object with a parse problem, the others
     are still checked."""
     try:
         return yamlio.load_all(stdout)
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+    except yamlio.ERRORS:
         pass
     docs: list[Any] = []
     for number, text in enumerate(_DOC_SEPARATOR.split(stdout), start=1):
         try:
             docs.extend(yamlio.load_all(text))
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        except yamlio.ERRORS as exc:
             reason = _yaml_reason(exc) if isinstance(exc, yaml.YAMLError) else type(exc).__name__
             top = dict(_TOP_KEY.findall(text[:65536]))
             meta = _META_NAME.search(text[:65536])
@@ -645,7 +639,7 @@ _UNREADABLE = "\x00unreadable"
 
 def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sObject]:
     objects: list[K8sObject] = []
-    for number, doc in enumerate(_documents(stdout, name), start=1):
+    for number, doc in enumerate(_documents(stdout), start=1):
         if doc is None:
             continue
         if not isinstance(doc, dict):
@@ -683,7 +677,7 @@ def _pop_origin(meta: dict[str, Any], root: Path) -> tuple[str | None, str | Non
         del meta["annotations"]
     try:
         origin = yamlio.load(raw) if isinstance(raw, str) else None
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+    except yamlio.ERRORS:
         return None, None
     if not isinstance(origin, dict):
         return None, None

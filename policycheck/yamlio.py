@@ -93,6 +93,11 @@ else:  # pragma: no cover - PyYAML without libyaml
             CoreResolver.__init__(self)
 
 
+# What reading untrusted YAML can raise besides a syntax error: a constructor's
+# ValueError (`!!int abc`), a TypeError (an unhashable key), a RecursionError.
+ERRORS = (yaml.YAMLError, ValueError, TypeError, RecursionError)
+
+
 def load(stream: Any) -> Any:
     """One document, core schema."""
     return yaml.load(stream, Loader=CoreLoader)  # noqa: S506 - a safe constructor
