@@ -284,13 +284,8 @@ def _targets(target: Any, obj: K8sObject, names: set[str]) -> bool:
     if isinstance(target.get("kind"), str) and target["kind"] != obj.kind:
         return False
     name = target.get("name")
-    if isinstance(name, str):
-        try:
-            if not any(re.fullmatch(name, n) for n in names):
-                return False
-        except re.error:
-            if name not in names:
-                return False
+    if isinstance(name, str) and not any(_name_matches(name, n) for n in names):
+        return False
     ns = target.get("namespace")
     if isinstance(ns, str) and obj.namespace not in (ns, None):
         return False
@@ -300,6 +295,40 @@ def _targets(target: Any, obj: K8sObject, names: set[str]) -> bool:
             key, _, value = term.partition("=")
             if obj.labels.get(key.strip()) != value.strip():
                 return False
+    return True
+
+
+_REGEX_META = set(".^$*+?{}[]()|\\")
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    r"""A patch target's name (kustomize reads it as a regular expression) against a name, in linear time.
+
+    Python's backtracking `re` would hang on a crafted pattern such as
+    `(a|aa)*b` from an untrusted pull request, so only what targets use in
+    practice is matched: a plain name, and literals joined by `.*` (with
+    optional `^`/`$` and escaped `\.`/`\-`). Any other pattern matches
+    nothing here: the finding then points at the base's line, never at a
+    guessed patch.
+    """
+    if not _REGEX_META & set(pattern):
+        return pattern == name
+    body = pattern.removeprefix("^").removesuffix("$")
+    parts = [p.replace("\\.", ".").replace("\\-", "-") for p in body.split(".*")]
+    if any(_REGEX_META & set(p.replace(".", "")) or "\\" in p for p in parts) or any(
+            "." in raw.replace("\\.", "") for raw in body.split(".*")):
+        return False
+    if len(parts) == 1:
+        return parts[0] == name
+    first, *middle, last = parts
+    if not name.startswith(first) or not name.endswith(last) or len(name) < len(first) + len(last):
+        return False
+    at, end = len(first), len(name) - len(last)
+    for part in middle:
+        found = name.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
     return True
 
 

@@ -144,3 +144,31 @@ def test_every_reported_file_is_one_the_tree_reads(kustomize) -> None:  # noqa: 
             if finding.source is not None:
                 assert finding.source.file in files, (overlay, finding.rule, finding.source)
                 assert all(v.file in files for v in finding.source.via)
+
+
+@pytest.mark.parametrize(("pattern", "name", "expected"), [
+    ("web", "web", True), ("web", "web2", False), (".*", "anything", True), ("web-.*", "web-api", True),
+    ("web-.*", "api", False), ("^web$", "web", True), (".*-api", "prod-api", True), ("a.*b.*c", "axxbyyc", True),
+    ("a.*b.*c", "acb", False), ("ab.*ba", "aba", False), ("web\\.x", "web.x", True),
+    # Beyond plain names and `.*`: matches nothing (the base line stands), never a backtracking regex.
+    ("web.x", "webax", False), ("we[b]", "web", False), ("(a|aa)*b", "a" * 250, False),
+])
+def test_patch_target_names_match_in_linear_time(pattern: str, name: str, expected: bool) -> None:
+    from policycheck.provenance import _name_matches
+
+    assert _name_matches(pattern, name) is expected
+
+
+def test_a_crafted_target_name_does_not_stall_the_check(tmp_path: Path) -> None:
+    """`(a|aa)*` failing against a long name takes Python's `re` hours; the check must not."""
+    name = "a" * 60 + "b"
+    _tree(tmp_path, {
+        "o/kustomization.yaml": "resources: [d.yaml]\npatches:\n- target: {kind: Deployment, name: '(a|aa)*'}\n"
+                                "  patch: |-\n    - op: add\n      path: /metadata/labels/x\n      value: y\n",
+        "o/d.yaml": DEPLOY.format(n=name).replace("    spec:\n", "    spec:\n      hostNetwork: true\n"),
+    })
+    out = subprocess.run([sys.executable, "-m", "policycheck", "o", "--format", "json", "--select", "host-namespaces"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 1, out.stderr
+    [finding] = json.loads(out.stdout)["findings"]
+    assert (finding["rule"], finding["source"]["file"], finding["source"]["line"]) == ("host-namespaces", "o/d.yaml", 10)
