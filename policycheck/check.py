@@ -18,8 +18,9 @@ from pathlib import Path
 
 from policycheck import conftest, engine
 from policycheck.config import Config
+from policycheck.launch import Kustomize, Renders, start_renders
 from policycheck.model import Finding, PolicycheckError
-from policycheck.render import Kustomize, Rendered, start_renders
+from policycheck.render import Rendered
 from policycheck.report import OverlayResult, Report
 
 
@@ -50,6 +51,27 @@ def _describe(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}); this is a policycheck bug"
 
 
+def wants_rego(settings: Settings) -> bool:
+    return settings.select is None or bool(settings.select & settings.house_rules)
+
+
+def rego_job(out: Rendered, settings: Settings, profile: str) -> Callable[[], list[dict]] | None:
+    """Start conftest on a render (when the Rego stage is on for it): the function that waits
+    for its results, or None."""
+    if not (settings.rego and settings.rego_settings.enabled_for(profile) and wants_rego(settings)):
+        return None
+    left = settings.timeout - out.elapsed
+    return conftest.prepare(settings.rego, settings.rego_settings, out, left)
+
+
+def _after_parse(settings: Settings) -> Callable[[Rendered], Callable[[], list[dict]] | None]:
+    """What a render thread starts once it has parsed an overlay."""
+    def start(out: Rendered) -> Callable[[], list[dict]] | None:
+        profile = settings.config.profile_for(out.overlay, settings.profile)
+        return rego_job(out, settings, profile.name)
+    return start
+
+
 def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rendered],
                   rego_pool: ThreadPoolExecutor) -> OverlayResult:
     """Check one overlay; ``rendered`` returns its render (or raises); conftest runs in
@@ -75,11 +97,15 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         result.notes.append(f"{name} renders no objects")
     try:
         rego_run: Future[list[dict]] | None = None
-        wants_rego = settings.select is None or bool(settings.select & settings.house_rules)
-        if settings.rego and settings.rego_settings.enabled_for(profile.name) and wants_rego:
-            left = deadline - time.monotonic()
-            rego_run = rego_pool.submit(conftest.run, settings.rego, settings.rego_settings, out, left)
-        elif settings.rego and wants_rego:
+        if out.started is None:  # (the render thread did not start it)
+            job = rego_job(out, settings, profile.name)
+        elif out.started[0] == "failed":
+            raise out.started[1]
+        else:
+            job = out.started[1]
+        if job is not None:
+            rego_run = rego_pool.submit(job)  # conftest runs beside the built-in rules
+        elif settings.rego and wants_rego(settings):
             result.notes.append(f"Rego stage off for {name} (profile {profile.name})")
         ran: dict[str, list] = {}
         findings = engine.run(out, profile, settings.kube_version, settings.today, only=settings.select,
@@ -99,19 +125,23 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
 
 
 def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None = None,
-          renders: tuple[ThreadPoolExecutor, list[Future[Rendered]]] | None = None) -> Report:
+          renders: Renders | None = None) -> Report:
     """Check every overlay (renders in parallel); a failure stays with its overlay."""
     results: list[OverlayResult] = []
-    pool, futures = renders or start_renders(overlays, settings.kustomize, timeout=settings.timeout,
-                                             memory_mib=settings.memory_mib, allow_remote=settings.allow_remote)
+    renders = renders or start_renders(overlays, settings.kustomize, timeout=settings.timeout,
+                                       memory_mib=settings.memory_mib, allow_remote=settings.allow_remote)
+    futures = renders.futures
+    renders.after_parse = _after_parse(settings)
+    if futures and settings.kube_version:
+        from policycheck import schema  # noqa: PLC0415
+
+        schema.prewarm(settings.kube_version, futures[0].done)
     try:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="policycheck-rego") as rego_pool:
             for overlay, future in zip(overlays, futures, strict=True):
                 results.append(check_overlay(overlay, settings, future.result, rego_pool))
     finally:
-        for future in futures:
-            future.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        renders.shutdown()
     findings: list[Finding] = [f for r in results for f in r.findings]
     return Report(
         tool={"name": "policycheck", "kustomize": settings.kustomize.description,

@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 from policycheck import __version__
-from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError
-from policycheck.render import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, discover, find_kustomize, start_renders
+from policycheck.errors import PolicycheckError
+from policycheck.launch import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, discover, find_kustomize, start_renders
 from policycheck.textsafe import escape
 
-# The rule catalog, the schemas and the reporters are imported where they are
-# used: a check imports them while kustomize renders, not before.
+# Only the launcher is imported before kustomize runs: the model, the rule
+# catalog, the schemas and the reporters load while it renders.
+DEFAULT_KUBE_VERSION = "1.35"  # policycheck.model.DEFAULT_KUBE_VERSION (a test keeps them equal)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,7 +190,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         return _evaluate(args, overlays, skipped, kustomize, renders)
     finally:
-        renders[0].shutdown(wait=False, cancel_futures=True)
+        renders.shutdown()
 
 
 def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -> int:  # noqa: ANN001

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,10 @@ from typing import Any
 import yaml
 
 from policycheck import yamlio
+from policycheck.launch import go_short_lived, kill, trim_error
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
-from policycheck.render import Rendered, overlay_object, trim_error
+from policycheck.render import Rendered, overlay_object
 from policycheck.textsafe import escape
 from policycheck.toolcache import ToolVersion
 
@@ -146,10 +148,38 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered,
     configured conftest timeout). Objects nested too deeply to dump are left
     out (field-type reports them). Error text passes the secret scrubber.
     """
+    return prepare(conftest, settings, rendered, timeout)()
+
+
+# Beyond this many policy files, conftest gets the directories (and loads the tests too).
+MAX_POLICY_FILES = 400
+
+
+def _policy_paths(policies: list[str]) -> list[str]:
+    """What to pass as --policy: the .rego files of every policy directory except
+    the `_test.rego` ones (conftest test never runs them, compiling them costs
+    about a fifth of its run), else the directories as given."""
+    files: list[str] = []
+    for policy in policies:
+        path = Path(policy)
+        if not path.is_dir():
+            return [os.path.abspath(p) for p in policies]
+        for rego in sorted(path.rglob("*.rego")):
+            if not rego.name.endswith("_test.rego") and rego.is_file():
+                files.append(os.path.abspath(rego))
+            if len(files) > MAX_POLICY_FILES:
+                return [os.path.abspath(p) for p in policies]
+    return files or [os.path.abspath(p) for p in policies]
+
+
+def prepare(conftest: Conftest, settings: Settings, rendered: Rendered,
+            timeout: float | None = None) -> Callable[[], list[dict[str, Any]]]:
+    """``run`` in two halves: the CPU-bound input is built now, in the caller's thread;
+    the returned function runs conftest (a subprocess: another thread may wait for it)."""
     limit = settings.timeout if timeout is None else max(0.001, min(settings.timeout, timeout))
     argv = [conftest.path, "test", "--combine", "--no-color", "--output", "json"]
-    for policy in settings.policies:
-        argv += ["--policy", os.path.abspath(policy)]
+    for policy in _policy_paths(settings.policies):
+        argv += ["--policy", policy]
     for data in settings.data:
         if Path(data).exists():
             argv += ["--data", os.path.abspath(data)]
@@ -158,25 +188,43 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered,
     else:
         for namespace in settings.namespaces:
             argv += ["--namespace", namespace]
-    scrub = rendered.secrets.scrub
     docs = [o.doc for o in rendered.objects if not o.too_deep]
-    with tempfile.TemporaryDirectory(prefix="policycheck-conftest-") as tmp:
-        target = Path(tmp, "rendered.yaml")
-        try:
-            text = yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
-        except yamlio.ERRORS as exc:
-            raise PolicycheckError(f"{rendered.overlay}: cannot hand the objects to conftest "
-                                   f"({type(exc).__name__})") from None
-        target.write_text(text, encoding="utf-8")
-        try:
-            out = subprocess.run([*argv, target.name], cwd=tmp, capture_output=True, text=True,
-                                 timeout=limit, stdin=subprocess.DEVNULL, check=False, errors="replace")
-        except subprocess.TimeoutExpired:
-            what = (f"the timeout of {settings.timeout:g}s" if limit >= settings.timeout
-                    else "what the render and rules left of the overlay's --timeout")
-            raise PolicycheckError(f"{rendered.overlay}: conftest exceeded {what}") from None
-        except OSError as exc:
-            raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc.strerror}") from None
+    try:
+        files = conftest_input(docs)
+    except yamlio.ERRORS as exc:
+        raise PolicycheckError(f"{rendered.overlay}: cannot hand the objects to conftest "
+                               f"({type(exc).__name__})") from None
+    # Started here and now: a thread that waits for the GIL to start it would start it late.
+    tmp = tempfile.TemporaryDirectory(prefix="policycheck-conftest-")
+    try:
+        objects = Path(tmp.name, "objects")
+        objects.mkdir()
+        for file_name, file_text in files:
+            (objects / file_name).write_text(file_text, encoding="utf-8", errors="backslashreplace")
+        env = dict(os.environ)
+        go_short_lived(env, 2048)
+        proc = subprocess.Popen([*argv, "objects"], cwd=tmp.name, stdout=subprocess.PIPE,  # noqa: S603
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                start_new_session=True, env=env)
+    except OSError as exc:
+        tmp.cleanup()
+        raise PolicycheckError(f"{rendered.overlay}: cannot run conftest: {exc.strerror}") from None
+    return lambda: _finish(proc, tmp, limit, settings, rendered)
+
+
+def _finish(proc: subprocess.Popen[str], tmp: tempfile.TemporaryDirectory[str], limit: float,
+            settings: Settings, rendered: Rendered) -> list[dict[str, Any]]:
+    scrub = rendered.secrets.scrub
+    try:
+        stdout, stderr = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        kill(proc)
+        what = (f"the timeout of {settings.timeout:g}s" if limit >= settings.timeout
+                else "what the render and rules left of the overlay's --timeout")
+        raise PolicycheckError(f"{rendered.overlay}: conftest exceeded {what}") from None
+    finally:
+        tmp.cleanup()
+    out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     if out.returncode not in (0, 1):
         raise PolicycheckError(scrub(f"{rendered.overlay}: conftest failed (exit {out.returncode}): "
                                      f"{trim_error(out.stderr or out.stdout)}"))
@@ -204,6 +252,24 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered,
 
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+def conftest_input(docs: list[Any]) -> list[tuple[str, str]]:
+    """The objects as files for conftest: (name, text), one file per object, in order.
+
+    One JSON file per object: conftest reads JSON without a round trip, while
+    a multi-document YAML file is split by re-encoding each document, which
+    fails on an emoji, a DEL or a line separator in any value (and takes
+    twice as long). The combined input keeps its shape: one {path, contents}
+    per object. An object JSON cannot hold as it is (a date, a NaN, bytes
+    from an explicit tag) is written as a one-document YAML file instead.
+    """
+    width = len(str(len(docs)))
+    files = []
+    for number, doc in enumerate(docs, start=1):
+        try:
+            files.append((f"{number:0{width}d}.json", json.dumps(doc, allow_nan=False, separators=(",", ":"))))
+        except (TypeError, ValueError):
+            files.append((f"{number:0{width}d}.yaml", yaml.dump(doc, Dumper=_Dumper, sort_keys=False)))
+    return files
 
 
 def _str(meta: dict[str, Any], key: str) -> str | None:

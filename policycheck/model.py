@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policycheck.access import Node, Shape
+from policycheck.errors import PolicycheckError  # noqa: F401 - its home is policycheck.errors
 
 # Target Kubernetes version when neither --kube-version nor the config names one.
 DEFAULT_KUBE_VERSION = "1.35"
@@ -16,10 +17,6 @@ DEFAULT_KUBE_VERSION = "1.35"
 # Kubernetes object needs it, and recursive tools (schema validators, YAML
 # dumpers) would exhaust the stack.
 MAX_DEPTH = 100
-
-
-class PolicycheckError(Exception):
-    """A usage, configuration, render or tool error: one line for stderr, exit code 2."""
 
 
 class Severity(enum.StrEnum):

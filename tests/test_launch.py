@@ -1,0 +1,148 @@
+"""The path to the first render is short, and what runs beside it is safe.
+
+policycheck starts kustomize before it loads the rule catalog, the schemas
+or even a YAML reader; these tests keep it that way, keep the render offline
+while the tree walk that may refuse it runs, and check the conftest input
+that replaced a YAML dump.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policycheck import cli, launch, model, yamlio
+from policycheck.conftest import conftest_input
+from tests.conftest import require, which
+
+
+def _imported_by(statement: str) -> set[str]:
+    """Modules a fresh interpreter has loaded after ``statement``."""
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    return set(out.stdout.split())
+
+
+def test_the_command_line_loads_no_yaml_reader_rules_or_thread_pool_before_the_render():
+    loaded = _imported_by("import policycheck.cli")
+    heavy = {"yaml", "dataclasses", "concurrent.futures", "policycheck.render", "policycheck.rules",
+             "policycheck.model", "jsonschema_rs", "logging", "typing"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_the_default_kube_version_is_the_same_in_the_launcher_and_the_model():
+    assert cli.DEFAULT_KUBE_VERSION == model.DEFAULT_KUBE_VERSION
+
+
+def test_a_remote_base_fails_offline_and_is_refused_with_the_walk_message(tmp_path, monkeypatch, kustomize):
+    # A stand-in "kustomize" records the environment it was started with.
+    seen = tmp_path / "env.json"
+    fake = tmp_path / "kustomize"
+    fake.write_text(f"#!{sys.executable}\nimport json, os, time\n"
+                    f"json.dump(dict(os.environ), open({str(seen)!r}, 'w'))\ntime.sleep(30)\n")
+    fake.chmod(0o755)
+    overlay = tmp_path / "o"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("resources:\n- https://example.com/org/repo//deploy?ref=v1\n")
+    monkeypatch.chdir(tmp_path)
+    from policycheck.render import render
+
+    k = launch.Kustomize((str(fake), "build"), version="test")
+    with pytest.raises(model.PolicycheckError, match="remote resource refused"):
+        render(Path("o"), k, timeout=20)
+    env = json.loads(seen.read_text()) if seen.exists() else None
+    if env is not None:  # the walk may refuse it before the interpreter got to write it
+        for name, value in launch.OFFLINE_ENV.items():
+            assert env.get(name) == value, name
+
+
+def test_a_render_is_killed_when_cancelled(tmp_path, monkeypatch):
+    fake = tmp_path / "kustomize"
+    fake.write_text("#!/bin/sh\nsleep 30\n")
+    fake.chmod(0o755)
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "kustomization.yaml").write_text("resources: []\n")
+    monkeypatch.chdir(tmp_path)
+    renders = launch.start_renders([Path("o")], launch.Kustomize((str(fake), "build"), version="test"),
+                                   timeout=60, memory_mib=2048, allow_remote=False)
+    renders.cancel(0)
+    with pytest.raises(model.PolicycheckError, match="cancelled|failed"):
+        renders.futures[0].result(timeout=20)
+
+
+# --------------------------------------------------------------------------- conftest input
+
+# Strings with what YAML must escape and JSON leaves raw: C1 controls, DEL, line and
+# paragraph separators, non-characters, astral characters.
+_tricky = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | _tricky,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_tricky, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _read_back(files: list[tuple[str, str]]) -> list:
+    return [json.loads(text) if name.endswith(".json") else yamlio.load(text) for name, text in files]
+
+
+@settings(max_examples=int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250")), deadline=None)
+@given(st.lists(st.dictionaries(_tricky, _values, max_size=5), max_size=12))
+def test_the_conftest_input_reads_back_as_the_same_objects_in_order(docs):
+    files = conftest_input(docs)
+    assert [name for name, _ in files] == sorted(name for name, _ in files)  # conftest reads them sorted
+    assert _read_back(files) == docs
+
+
+def test_values_json_cannot_hold_fall_back_to_yaml():
+    import datetime as dt
+
+    docs = [{"a": math.inf, "b": float("nan")}, {"when": dt.date(2026, 2, 3)}, {"raw": b"\x00\x01"}]
+    files = conftest_input(docs)
+    assert [name.rsplit(".", 1)[1] for name, _ in files] == ["yaml", "yaml", "yaml"]
+    first, second, third = (yaml.safe_load(text) for _, text in files)
+    assert first["a"] == math.inf and math.isnan(first["b"])
+    assert second == {"when": dt.date(2026, 2, 3)} and third == {"raw": b"\x00\x01"}
+
+
+def test_real_conftest_reads_every_character_a_value_may_hold(tmp_path):
+    """conftest splits a multi-document YAML file by re-encoding each document, which refuses
+    an emoji, DEL, C1 controls and line separators; one JSON file per object does not."""
+    conftest = which("conftest")
+    require(conftest is not None, "conftest not on PATH (hack/install-conftest.sh)")
+    value = "tab\there \x85 \x7f \u2028 \u2029 \ufffe \U0001F600 \x9f end"
+    docs = [{"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"v": value}}, {"kind": "Other", "n": 1}]
+    names = []
+    for name, text in conftest_input(docs):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        names.append(name)
+    out = subprocess.run([conftest, "parse", "--combine", *names], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    parsed = json.loads(out.stdout)
+    assert [item["contents"] for item in parsed] == docs
+
+
+def test_an_overlay_with_an_emoji_passes_the_rego_stage(tmp_path):
+    require(which("conftest") is not None, "conftest not on PATH (hack/install-conftest.sh)")
+    overlay = tmp_path / "o"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("resources:\n- cm.yaml\n", encoding="utf-8")
+    (overlay / "cm.yaml").write_text('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: greeting\n'
+                                     'data:\n  text: "hello \\U0001F600 caf\\u00e9"\n', encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "policycheck", str(overlay), "--format", "json", "--require-conftest"],
+                         cwd=root, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode in (0, 1), out.stderr
+    report = json.loads(out.stdout)
+    assert report["tool"]["conftest"] and report["overlays"][0]["error"] is None
