@@ -1,51 +1,39 @@
 #!/usr/bin/env python3
-"""Speed and memory of policycheck next to bare kustomize and Checkov.
+"""Speed of policycheck: every target of issue 9 ("Fast at every size"), measured in one run.
 
-    python bench/run.py [--runs N] [--overlay PATH] [--timeout S] [--no-install]
-    python bench/run.py --monorepo N [--runs N] [--timeout S]
+    python3 bench/run.py [--targets 1,2,3,4,5,6] [--runs 7] [--monorepo 150] [--monorepo-runs 3]
+                         [--large-runs 3] [--configmaps 1000,4000] [--heavy-mib 1,4] [--shards 2,3]
+    python3 bench/run.py --monorepo N [--monorepo-runs 3]   only the monorepo targets (3, 5, 6)
+    python3 bench/run.py --checkov [--overlay PATH] [--runs N] [--no-install]
+    python3 bench/run.py --update-readme [--output FILE] [--readme FILE]
 
-One run measures, on the same overlay:
+The targets; every time is the median of runs interleaved with its baseline's in this same run, and
+every target is reported with its measured value and PASS/FAIL, never asserted:
 
-1. kustomize       bare render (standalone `kustomize build` if on PATH, else
-                   the project venv's `kubectl kustomize`, as policycheck picks)
-2. policycheck     `python -m policycheck OVERLAY --format json` (defaults:
-                   every rule, schema validation on)
-3. checkov         `checkov -f rendered.yaml --framework kubernetes ...` on a
-                   render made once beforehand (the render is not timed)
+  1   policycheck on overlays/prod with the Rego stage on  <= 1.5x its bare render
+  2   policycheck on a generated shop demo base (bench/inputs.py: 35 objects), no Rego stage
+                                                            <= 2x its bare render
+  3a  one policycheck run on the synthetic monorepo (bench/monorepo.py: 150 overlays, ~2,500 objects,
+      multi-megabyte CRDs, broken overlays)                 <= 0.7x rendering its overlays one after another
+  3b  that run's peak RSS                                   <= 300 MiB
+  3c  its heaviest CRD overlay checked alone                <= 1.5x its bare render
+  4   4,000 ConfigMaps against 1,000, Rego stage on         time ratio <= 4.5
+  5a  a warm-cache run of the monorepo                      <= 0.1x its sequential render
+  5b  the warm report                                       equal to the cold one
+  6   the monorepo in N = 2 and 3 shards, merged            equal to the unsharded report (balance reported)
 
-Each tool gets one warm-up run, then N timed runs; the runs are interleaved
-(kustomize, policycheck, checkov, kustomize, ...) so that drift of the machine
-hits every tool alike. Wall time is the median (and min) of the N runs. Peak
-RSS is the largest ru_maxrss that os.wait4 reports for the tool's process over
-all runs; on Linux that figure covers the process and the children it waited
-for, as the largest single process, not a sum.
+The bare render is `kustomize build` when a standalone kustomize is on PATH, else the project venv's
+`kubectl kustomize` (the choice policycheck makes). Each policycheck run gets `--no-cache` (when it has
+the flag) except the warm runs of target 5, which use a fresh cache directory of their own; no run ever
+touches the user's cache (POLICYCHECK_CACHE points into a temporary directory). conftest comes from
+hack/install-conftest.sh (built once into its cache); without it targets 1 and 4 are "not measured".
 
-Checkov runs from its own venv, bench/.venv-checkov, created here from
-bench/requirements-checkov.txt when missing; it never enters the project's
-dependencies. If it cannot be installed the other two tools are still
-reported, with the reason.
+Results go to stdout and to bench/results.json; `--update-readme` then rewrites the table between the
+`<!-- speed:begin -->` and `<!-- speed:end -->` markers of README.md from that file (bench/speed_table.py).
+Exit code 0, or 1 if a tool crashed, timed out or disagreed with what the generated inputs hold.
 
-With --monorepo N it measures instead, on the synthetic monorepo that
-bench/monorepo.py writes (generate(root, overlays=N, seed=1), once, into a
-temporary directory):
-
-1. render, sequential   every overlay of its manifest, good and broken, one
-                        after the other, with the same kustomize as above
-2. render, 2 workers    the same renders, two at a time (the fair baseline on
-                        2 cores)
-3. policycheck          `python -m policycheck TREE --format json`, exit 2
-                        expected while the tree has broken overlays
-
-Both render baselines and policycheck run with HTTP(S)_PROXY pointing at a
-closed local port, so that a remote base fails at once and offline. Every run
-is checked against the manifest (each good overlay renders, or is reported
-without error and with its object count; each broken one fails, or is reported
-with an error). The ratios are policycheck over each baseline; the target,
-policycheck / parallel render < 1, is reported, never asserted.
-
-Results are printed as a table and written to bench/results.json. This is a
-measurement, not a test: targets are reported, never asserted. Exit code 0,
-or 1 if a tool crashed, timed out or (monorepo) disagreed with the manifest.
+--checkov keeps the older single-overlay comparison: bare kustomize, policycheck and Checkov (from its own
+venv, bench/.venv-checkov, made from bench/requirements-checkov.txt) on one overlay.
 
 Standard library only.
 """
@@ -58,12 +46,14 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -77,22 +67,28 @@ ROOT = BENCH.parent
 CHECKOV_VENV = BENCH / ".venv-checkov"
 CHECKOV_REQUIREMENTS = BENCH / "requirements-checkov.txt"
 RESULTS = BENCH / "results.json"
+README = ROOT / "README.md"
+CONFTEST_INSTALLER = ROOT / "hack" / "install-conftest.sh"
 
-TARGET_POLICYCHECK_OVER_KUSTOMIZE = 2.0  # at most
-TARGET_CHECKOV_OVER_POLICYCHECK = 20.0  # at least
+# The targets of issue 9: each value must be at most its limit.
+LIMITS = {"1": 1.5, "2": 2.0, "3a": 0.7, "3b": 300.0, "3c": 1.5, "4": 4.5, "5a": 0.1}
+ALL_TARGETS = ("1", "2", "3", "4", "5", "6")
+MONOREPO_TARGETS = ("3", "5", "6")
+MONOREPO_SIZE = 150
+MONOREPO_SEED = 1
+RENDER_WORKERS = 2
+TARGET_CHECKOV_OVER_POLICYCHECK = 20.0  # --checkov: at least
 INSTALL_TIMEOUT = 1800.0
 PROBE_TIMEOUT = 60.0
 
 # Checkov, offline and quiet: no platform download, no update check.
 CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"}
-
-# --monorepo: the tree bench/monorepo.py writes, the baseline's pool, and the target of issue 9.
-MONOREPO_SEED = 1
-RENDER_WORKERS = 2
-TARGET_POLICYCHECK_OVER_PARALLEL_RENDER = 1.0  # below: "faster than rendering on a monorepo"
 # A remote base must fail at once and offline: every fetch goes to a closed local port.
 OFFLINE_ENV = {name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")}
 OFFLINE_ENV |= {"NO_PROXY": "", "no_proxy": "", "GIT_TERMINAL_PROMPT": "0"}
+# Not in the environment of a timed run: PYTHONDONTWRITEBYTECODE makes every run compile policycheck
+# afresh, and CI=true turns a missing Rego stage into an error.
+DROPPED_ENV = ("PYTHONDONTWRITEBYTECODE", "CI")
 
 
 class ToolError(Exception):
@@ -341,104 +337,23 @@ def ratio(num: Tool | None, den: Tool | None) -> float | None:
     return statistics.median(s.seconds for s in num.samples) / statistics.median(s.seconds for s in den.samples)
 
 
-# --------------------------------------------------------------------------- main
+def median(tool: Tool) -> float:
+    return statistics.median(s.seconds for s in tool.samples)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench/run.py", description="Time policycheck against kustomize and Checkov.")
-    p.add_argument("--runs", type=int, default=7, metavar="N",
-                   help="timed runs per tool after 1 warm-up (default 7)")
-    p.add_argument("--overlay", metavar="PATH",
-                   help="overlay to render and check (default overlays/prod of this repository)")
-    p.add_argument("--monorepo", type=int, metavar="N",
-                   help="instead: time policycheck against rendering every overlay of a synthetic monorepo of "
-                        "N overlays (bench/monorepo.py)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="S", help="limit of each single run (default 300)")
-    p.add_argument("--python", metavar="PATH", help="interpreter with policycheck installed (default .venv/bin/python)")
-    p.add_argument("--no-install", action="store_true",
-                   help="do not create bench/.venv-checkov; skip checkov if absent")
-    p.add_argument("--output", default=str(RESULTS), metavar="FILE", help="JSON results (default bench/results.json)")
-    args = p.parse_args(argv)
-    if args.runs < 1 or args.timeout <= 0:
-        p.error("--runs must be at least 1 and --timeout positive")
-    if args.monorepo is not None and (args.monorepo < 1 or args.overlay):
-        p.error("--monorepo takes a number of overlays, at least 1, and no --overlay")
-    args.overlay = args.overlay or "overlays/prod"
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.monorepo is not None:
-        return main_monorepo(args)
-    overlay = Path(args.overlay)
-    if not overlay.is_absolute():  # relative to the current directory, else to the repository root
-        overlay = overlay.resolve() if overlay.is_dir() else ROOT / overlay
-    if not overlay.is_dir():
-        print(f"bench: {args.overlay}: no such directory", file=sys.stderr)
-        return 1
-    overlay_arg = os.path.relpath(overlay, ROOT)
-    python = project_python(args.python)
-    k_argv, k_version = kustomize_argv(python)
-
-    kustomize = Tool("kustomize", [*k_argv, overlay_arg], ROOT, (0,), version=k_version)
-    policycheck = Tool("policycheck", [str(python), "-m", "policycheck", overlay_arg, "--format", "json"], ROOT,
-                       (0, 1), json_output=True)  # 1 = findings, 2 = error
-    policycheck.version = (probe([*policycheck.argv[:3], "--version"]) or "").strip()
-    tools = [kustomize, policycheck]
-
-    work = Path(tempfile.mkdtemp(prefix="policycheck-bench-"))
-    checkov: Tool | None = None
-    checkov_missing: str | None = None
-    try:
-        ck_env = {**os.environ, **CHECKOV_ENV}
-        ck_version, checkov_missing = ensure_checkov(not args.no_install, ck_env)
-        if ck_version:
-            # The render Checkov reads is made once, outside its timing.
-            rendered = work / "rendered.yaml"
-            try:
-                sample, stdout, stderr = run_once(kustomize.argv, ROOT, kustomize.env, args.timeout)
-            except (OSError, ToolError) as exc:
-                sample, stdout, stderr = None, b"", str(exc).encode()
-            if sample is None or sample.returncode != 0:
-                checkov_missing = f"render for checkov failed: {tail(stderr)}"
-            else:
-                rendered.write_bytes(stdout)
-                checkov = Tool(
-                    "checkov",
-                    [str(checkov_bin()), "-f", rendered.name, "--framework", "kubernetes", "--quiet", "--compact",
-                     "-o", "json", "--skip-download"],
-                    work,
-                    (0, 1),  # 1 = failed checks; anything else is a crash
-                    env=ck_env,
-                    json_output=True,
-                    version=ck_version,
-                )
-                tools.append(checkov)
-
-        load_before = os.getloadavg()[0]
-        print(f"bench: {overlay_arg}, 1 warm-up + {args.runs} runs each, interleaved", file=sys.stderr, flush=True)
-        for tool in tools:  # warm-up, not counted
-            measure(tool, args.timeout)
-            tool.samples.clear()
-        for i in range(args.runs):
-            for tool in tools:
-                measure(tool, args.timeout)
-            print(f"bench: run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
-        # Other work on the machine skews the figures: keep the load with them.
-        load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    policycheck.note = policycheck_summary(policycheck.last_output)
-    if checkov:
-        checkov.note = checkov_summary(checkov.last_output)
-
-    outcome = Outcome(tools, args.runs, overlay_arg, ratio(policycheck, kustomize), ratio(checkov, policycheck),
-                      checkov_missing, load)
-    report(outcome)
-    write_json(Path(args.output), outcome)
-    return 1 if any(t.error for t in tools) else 0
+def tool_entry(tool: Tool) -> dict[str, Any]:
+    """What results.json keeps of a tool: its command, every sample and the summary figures."""
+    entry: dict[str, Any] = {
+        "command": [Path(tool.argv[0]).name, *tool.argv[1:]],
+        "version": tool.version,
+        "result": tool.note,
+        "error": tool.error,
+        "samples_s": [round(s.seconds, 4) for s in tool.samples],
+        "maxrss_mib": [round(s.maxrss_kib / 1024, 1) for s in tool.samples],
+    }
+    if tool.samples and not tool.error:
+        entry.update({k: round(v, 4) for k, v in stats(tool).items()})
+    return entry
 
 
 def git_state() -> str | None:
@@ -450,96 +365,9 @@ def git_state() -> str | None:
     return head.strip() + ("+dirty" if dirty and dirty.strip() else "")
 
 
-def verdict(value: float | None, target: float, at_most: bool) -> str:
-    if value is None:
-        return "not measured"
-    met = value <= target if at_most else value >= target
-    return "MET" if met else "NOT MET"
-
-
-@dataclass
-class Outcome:
-    tools: list[Tool]
-    runs: int
-    overlay: str
-    policycheck_over_kustomize: float | None
-    checkov_over_policycheck: float | None
-    checkov_missing: str | None
-    load: dict[str, float]
-
-
-def print_table(tools: list[Tool], width: int) -> None:
-    """Median, min and peak RSS of each tool, or its error."""
-    print(f"{'tool':<{width}} {'median s':>9} {'min s':>9} {'peak RSS MiB':>13}  version / result")
-    print("-" * (width + 66))
-    for tool in tools:
-        if tool.error or not tool.samples:
-            print(f"{tool.name:<{width}} {'ERROR':>9}  {tool.error}")
-            continue
-        s = stats(tool)
-        detail = tool.version + (f"; {tool.note}" if tool.note else "")
-        print(f"{tool.name:<{width}} {s['median_s']:>9.3f} {s['min_s']:>9.3f} {s['peak_rss_mib']:>13.1f}  {detail}")
-
-
-def shown(v: float | None) -> str:
-    """A ratio as the tables print it."""
-    return "n/a" if v is None else f"{v:.2f}x"
-
-
-def report(o: Outcome) -> None:
-    tools, checkov_missing = o.tools, o.checkov_missing
-    pk, cp = o.policycheck_over_kustomize, o.checkov_over_policycheck
-    print(f"\noverlay {o.overlay}, median of {o.runs} runs after 1 warm-up, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, 1-min load {o.load['before']:g} before / {o.load['after']:g} after\n")
-    print_table(tools, 12)
-    if checkov_missing:
-        print(f"{'checkov':<12} {'-':>9}  not measured: {checkov_missing}")
-    print()
-    print(f"policycheck / kustomize = {shown(pk):>7}   target <= {TARGET_POLICYCHECK_OVER_KUSTOMIZE:g}x: "
-          f"{verdict(pk, TARGET_POLICYCHECK_OVER_KUSTOMIZE, True)}")
-    print(f"checkov / policycheck   = {shown(cp):>7}   target >= {TARGET_CHECKOV_OVER_POLICYCHECK:g}x: "
-          f"{verdict(cp, TARGET_CHECKOV_OVER_POLICYCHECK, False)}")
-
-
-def write_json(path: Path, o: Outcome) -> None:
-    pk, cp = o.policycheck_over_kustomize, o.checkov_over_policycheck
-    data: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).date().isoformat(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "load_1min": o.load},
-        "commit": git_state(),
-        "overlay": o.overlay,
-        "runs": o.runs,
-        "warmup": 1,
-        "tools": {},
-        "ratios": {
-            "policycheck_over_kustomize": {
-                "value": None if pk is None else round(pk, 3),
-                "target_at_most": TARGET_POLICYCHECK_OVER_KUSTOMIZE,
-                "met": None if pk is None else pk <= TARGET_POLICYCHECK_OVER_KUSTOMIZE,
-            },
-            "checkov_over_policycheck": {
-                "value": None if cp is None else round(cp, 3),
-                "target_at_least": TARGET_CHECKOV_OVER_POLICYCHECK,
-                "met": None if cp is None else cp >= TARGET_CHECKOV_OVER_POLICYCHECK,
-            },
-        },
-        "checkov_missing": o.checkov_missing,
-    }
-    for tool in o.tools:
-        entry: dict[str, Any] = {
-            "command": [Path(tool.argv[0]).name, *tool.argv[1:]],
-            "version": tool.version,
-            "result": tool.note,
-            "error": tool.error,
-            "samples_s": [round(s.seconds, 4) for s in tool.samples],
-            "maxrss_mib": [round(s.maxrss_kib / 1024, 1) for s in tool.samples],
-        }
-        if tool.samples and not tool.error:
-            entry.update({k: round(v, 4) for k, v in stats(tool).items()})
-        data["tools"][tool.name] = entry
-    write_results(path, data)
-
+def machine(load: dict[str, float]) -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "load_1min": load}
 
 
 def write_results(path: Path, data: dict) -> None:
@@ -553,18 +381,276 @@ def write_results(path: Path, data: dict) -> None:
     print(f"\nresults written to {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
 
 
-# --------------------------------------------------------------------------- monorepo
-
-
-def load_generator() -> ModuleType:
-    """bench/monorepo.py as a module (run.py may be started from anywhere)."""
-    spec = importlib.util.spec_from_file_location("bench_monorepo", BENCH / "monorepo.py")
+def sibling(name: str) -> ModuleType:
+    """bench/<name>.py as the module bench_<name> (run.py may be started from anywhere)."""
+    key = f"bench_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, BENCH / f"{name}.py")
     if spec is None or spec.loader is None:
-        raise SystemExit(f"bench: cannot load {BENCH / 'monorepo.py'}")
+        raise SystemExit(f"bench: cannot load {BENCH / name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
+    sys.modules[key] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def progress(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- what the suite runs with
+
+
+def find_conftest(install: bool) -> tuple[str | None, str | None, str | None]:
+    """(directory holding conftest, its version, None), or (None, None, why there is none).
+
+    hack/install-conftest.sh prints the directory of the pinned conftest, building it once into its
+    cache; with install False (--no-install) only a conftest already on PATH counts.
+    """
+    why = "not on PATH, and --no-install keeps hack/install-conftest.sh from building it"
+    if install:
+        progress("looking for conftest with hack/install-conftest.sh (it builds conftest the first time)")
+        try:
+            out = subprocess.run(  # noqa: S603
+                ["bash", str(CONFTEST_INSTALLER)], capture_output=True, timeout=INSTALL_TIMEOUT,
+                stdin=subprocess.DEVNULL, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            why = f"hack/install-conftest.sh: {exc}"
+        else:
+            lines = out.stdout.decode("utf-8", "replace").strip().splitlines()
+            if out.returncode == 0 and lines and (Path(lines[-1]) / "conftest").is_file():
+                directory = lines[-1]
+                return directory, conftest_version(Path(directory) / "conftest"), None
+            why = f"hack/install-conftest.sh exit code {out.returncode}: {tail(out.stderr)}"
+    found = shutil.which("conftest")
+    if found:
+        return str(Path(found).parent), conftest_version(Path(found)), None
+    return None, None, why
+
+
+def conftest_version(binary: Path) -> str | None:
+    out = probe([str(binary), "--version"])
+    first = out.strip().splitlines()[0] if out and out.strip() else ""
+    return first.split(":", 1)[1].strip() if ":" in first else first or None
+
+
+def timed_env(conftest_dir: str | None, cache: Path) -> dict[str, str]:
+    """The environment of every timed run, baselines included."""
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    env |= OFFLINE_ENV
+    env["POLICYCHECK_CACHE"] = str(cache)  # never the user's cache
+    if conftest_dir:
+        env["PATH"] = conftest_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+@dataclass
+class Features:
+    """What this policycheck can do of issue 9's interface."""
+
+    no_cache: bool = False  # --no-cache, so a result cache
+    shard: bool = False  # --shard I/N
+    merge: bool = False  # the `merge` subcommand
+
+
+def policycheck_features(python: Path, env: dict[str, str]) -> Features:
+    main_help = probe([str(python), "-m", "policycheck", "--help"], env=env) or ""
+    merge_help = probe([str(python), "-m", "policycheck", "merge", "--help"], env=env) or ""
+    usage = merge_help.split("\n\n", 1)[0]  # the subcommand's own usage names it; the main one does not
+    return Features(no_cache="--no-cache" in main_help, shard="--shard" in main_help,
+                    merge=re.search(r"^usage:.*\bmerge\b", usage) is not None)
+
+
+@dataclass
+class Bench:
+    """One run of the suite: its settings and the tools it found."""
+
+    args: argparse.Namespace
+    python: Path
+    kustomize: list[str]
+    kustomize_version: str
+    conftest: str | None  # version; None when there is no conftest
+    conftest_missing: str | None
+    features: Features
+    env: dict[str, str]
+    work: Path
+
+    def policycheck(self, *paths: str, cache: bool = False, extra: tuple[str, ...] = ()) -> list[str]:
+        """argv of `python -m policycheck PATH... [--no-cache] --format json`."""
+        no_cache = ["--no-cache"] if self.features.no_cache and not cache else []
+        return [str(self.python), "-m", "policycheck", *paths, *no_cache, *extra, "--format", "json"]
+
+
+# --------------------------------------------------------------------------- targets
+
+PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "not measured"
+
+
+@dataclass
+class Target:
+    """One line of the target table."""
+
+    id: str
+    title: str
+    measure: str  # what the value is
+    limit: float | None = None  # the value must be at most this; None: a yes/no target
+    unit: str = "x"  # "x": a ratio of medians, "MiB": a peak RSS, "": yes or no
+    value: float | None = None
+    equal: bool | None = None  # yes/no targets
+    status: str = NOT_MEASURED
+    reason: str | None = None  # why not measured, or what failed
+    error: bool = False  # a tool crashed, timed out or disagreed with its input
+    policycheck_s: float | None = None  # median of the timed side
+    baseline_s: float | None = None  # median of what it is compared with
+    baseline: str = ""  # what that is
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def result(self, value: float) -> None:
+        self.value = value
+        self.status = PASS if self.limit is not None and value <= self.limit else FAIL
+
+    def verdict(self, equal: bool, why: str | None = None) -> None:
+        self.equal = equal
+        self.status = PASS if equal else FAIL
+        self.reason = None if equal else why
+
+    def not_measured(self, why: str) -> None:
+        self.status, self.reason = NOT_MEASURED, why
+
+    def failed(self, why: str) -> None:
+        self.status, self.reason, self.error = FAIL, why, True
+
+    def as_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "info"}
+        for key in ("value", "policycheck_s", "baseline_s"):
+            if data[key] is not None:
+                data[key] = round(data[key], 4)
+        return data | {"info": self.info}
+
+
+def alternate(tools: list[Tool], runs: int, timeout: float, warmup: list[Tool] | None = None) -> None:
+    """One warm-up run of each tool of `warmup` (default: all), then `runs` rounds in turn."""
+    for tool in tools if warmup is None else warmup:
+        measure(tool, timeout)
+        tool.samples.clear()
+    for _ in range(runs):
+        for tool in tools:
+            measure(tool, timeout)
+
+
+def judge_ratio(target: Target, timed: Tool, baseline: Tool) -> bool:
+    """target.value = median(timed) / median(baseline); False (and the target failed) on a tool error."""
+    target.info.setdefault("tools", {}).update({t.name: tool_entry(t) for t in (baseline, timed)})
+    for tool in (baseline, timed):
+        if tool.error or not tool.samples:
+            target.failed(f"{tool.name}: {tool.error or 'no samples'}")
+            return False
+    target.policycheck_s, target.baseline_s = median(timed), median(baseline)
+    target.result(target.policycheck_s / target.baseline_s)
+    return True
+
+
+def last_report(tool: Tool) -> dict[str, Any] | None:
+    try:
+        return json.loads(tool.last_output) if tool.samples else None
+    except ValueError:
+        return None
+
+
+def check_single(tool: Tool, objects: int, rego: bool | None) -> str | None:
+    """What is wrong with policycheck's last report of one overlay, or None: it has `objects` objects, no
+    error, and its Rego stage ran (rego True) or did not (rego False)."""
+    data = last_report(tool)
+    if data is None:
+        return "no JSON report"
+    overlays = data.get("overlays") or []
+    if len(overlays) != 1 or overlays[0].get("error"):
+        return f"expected one overlay without error, got {overlays}"
+    if overlays[0].get("objects") != objects:
+        return f"{overlays[0].get('objects')} objects, the input has {objects}"
+    conftest, rego_note = rego_stage(data)
+    tool.note = f"{objects} objects, {len(data.get('findings', []))} findings, {rego_note}"
+    if rego is not None and (conftest is not None) != rego:
+        return f"expected the Rego stage {'on' if rego else 'off'}: {rego_note}"
+    return None
+
+
+def target_overlay(b: Bench) -> Target:
+    """1: overlays/prod (or --overlay) with the Rego stage on, against its bare render."""
+    overlay = b.args.overlay_arg
+    target = Target("1", f"`{overlay}`, Rego stage on", "policycheck / bare render", LIMITS["1"],
+                    baseline=b.kustomize_version)
+    if b.conftest is None:
+        target.not_measured(f"no conftest for the Rego stage: {b.conftest_missing}")
+        return target
+    progress(f"target 1: {overlay}, 1 warm-up + {b.args.runs} alternating pairs")
+    kustomize = Tool("kustomize", [*b.kustomize, overlay], ROOT, (0,), env=b.env, version=b.kustomize_version)
+    policycheck = Tool("policycheck", b.policycheck(overlay), ROOT, (0, 1), env=b.env, json_output=True)
+    alternate([kustomize, policycheck], b.args.runs, b.args.timeout)
+    rego_note = None
+    if not policycheck.error:
+        data = last_report(policycheck) or {}
+        objects = sum(o.get("objects") or 0 for o in data.get("overlays", []))
+        target.title += f" ({objects} objects)"
+        policycheck.error = check_single(policycheck, objects, rego=None)
+        conftest, rego_note = rego_stage(data)
+        rego_note = None if conftest else rego_note
+    if judge_ratio(target, policycheck, kustomize) and rego_note:
+        target.not_measured(f"conftest was on PATH, but the report says: {rego_note}")
+    return target
+
+
+def target_demo(b: Bench) -> Target:
+    """2: the shop demo base, run where there is no policies/ directory, so without the Rego stage."""
+    root = b.work / "demo"
+    objects = sibling("inputs").write_demo(root / "base")
+    target = Target("2", f"shop demo base ({objects} objects, 11 Deployments), no Rego stage",
+                    "policycheck / bare render", LIMITS["2"], baseline=b.kustomize_version)
+    progress(f"target 2: demo base, 1 warm-up + {b.args.runs} alternating pairs")
+    kustomize = Tool("kustomize", [*b.kustomize, "base"], root, (0,), env=b.env, version=b.kustomize_version)
+    policycheck = Tool("policycheck", b.policycheck("base"), root, (0, 1), env=b.env, json_output=True)
+    alternate([kustomize, policycheck], b.args.runs, b.args.timeout)
+    if not policycheck.error:
+        policycheck.error = check_single(policycheck, objects, rego=False)
+    judge_ratio(target, policycheck, kustomize)
+    return target
+
+
+def target_linearity(b: Bench) -> Target:
+    """4: policycheck on SMALL and on LARGE ConfigMaps, Rego stage on; the limit scales with LARGE / SMALL."""
+    small, large = b.args.configmaps
+    limit = round(LIMITS["4"] * large / small / 4, 3)  # 4.5 for 4,000 against 1,000
+    target = Target("4", f"{large:,} ConfigMaps against {small:,}, Rego stage on",
+                    f"time({large}) / time({small})", limit, baseline=f"policycheck on {small:,} ConfigMaps")
+    if b.conftest is None:
+        target.not_measured(f"no conftest for the Rego stage: {b.conftest_missing}")
+        return target
+    inputs = sibling("inputs")
+    tools: list[Tool] = []
+    for count in (small, large):
+        root = b.work / f"configmaps-{count}"
+        inputs.write_configmaps(root, count)
+        tools.append(Tool(f"render, {count}", [*b.kustomize, str(root)], ROOT, (0,), env=b.env,
+                          version=b.kustomize_version))
+        tools.append(Tool(f"policycheck, {count}", b.policycheck(str(root)), ROOT, (0, 1), env=b.env,
+                          json_output=True))
+    render_small, pc_small, render_large, pc_large = tools
+    progress(f"target 4: {small} and {large} ConfigMaps, 1 warm-up of {small} + {b.args.large_runs} rounds")
+    alternate(tools, b.args.large_runs, b.args.timeout, warmup=[render_small, pc_small])
+    for tool, count in ((pc_small, small), (pc_large, large)):
+        if not tool.error:
+            tool.error = check_single(tool, count, rego=True)
+    target.info["tools"] = {t.name: tool_entry(t) for t in tools}
+    if judge_ratio(target, pc_large, pc_small) and render_small.samples and render_large.samples:
+        target.info["render_ratio"] = round(median(render_large) / median(render_small), 3)
+        target.info["policycheck_over_render"] = {str(small): round(median(pc_small) / median(render_small), 3),
+                                                  str(large): round(median(pc_large) / median(render_large), 3)}
+    return target
+
+
+# --------------------------------------------------------------------------- monorepo (targets 3, 5, 6)
 
 
 @dataclass
@@ -574,6 +660,7 @@ class Tree:
     root: Path
     size: int  # overlays asked for
     expected: dict[str, int | None]  # overlay -> objects it renders, None when it is broken
+    heavy: dict[str, int]  # overlay -> bytes of the multi-megabyte CRDs it reads
     components: int
     bases: int
     files: int
@@ -591,15 +678,20 @@ class Tree:
     def broken(self) -> list[str]:
         return [o for o in self.overlays if self.expected[o] is None]
 
+    @property
+    def objects(self) -> int:
+        return sum(n or 0 for n in self.expected.values())
 
-def make_tree(root: Path, size: int) -> Tree:
+
+def make_tree(root: Path, size: int, heavy_mib: tuple[float, float] = (1.0, 4.0)) -> Tree:
     start = time.perf_counter()
-    manifest = load_generator().generate(root, overlays=size, seed=MONOREPO_SEED)
+    manifest = sibling("monorepo").generate(root, overlays=size, seed=MONOREPO_SEED, heavy_mib=heavy_mib)
     elapsed = time.perf_counter() - start
     expected: dict[str, int | None] = {o: manifest.objects[o] for o in manifest.good}
     expected |= dict.fromkeys(manifest.broken)
     files = sum(1 for p in root.rglob("*") if p.is_file())
-    return Tree(root, size, expected, len(manifest.components), len(manifest.bases), files, elapsed)
+    return Tree(root, size, expected, dict(manifest.heavy), len(manifest.components), len(manifest.bases), files,
+                elapsed)
 
 
 def documents(text: bytes) -> int:
@@ -692,140 +784,572 @@ def check_report(tool: Tool, tree: Tree) -> dict[str, Any] | None:
     return summary
 
 
-def main_monorepo(args: argparse.Namespace) -> int:
+def first_difference(a: Any, b: Any, path: str = "report") -> str | None:
+    """Where two parsed JSON documents first differ, or None when they are equal."""
+    if type(a) is not type(b):
+        return f"{path}: {type(a).__name__} against {type(b).__name__}"
+    if isinstance(a, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                return f"{path}.{key}: only in the {'second' if key not in a else 'first'}"
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return None if len(a) == len(b) else f"{path}: {len(a)} items against {len(b)}"
+    if a != b:
+        left, right = json.dumps(a)[:80], json.dumps(b)[:80]
+        return f"{path}: {left} against {right}"
+    return None
+
+
+@dataclass
+class Run:
+    """One policycheck run kept whole: its report and exit code."""
+
+    report: dict[str, Any]
+    returncode: int
+
+
+def kept(tool: Tool) -> Run | None:
+    data = last_report(tool)
+    return None if data is None or tool.error else Run(data, tool.samples[-1].returncode)
+
+
+def compare_runs(reference: Run, other: Run) -> str | None:
+    """None when two runs reported the same and exited alike; else the first difference."""
+    found = first_difference(reference.report, other.report)
+    if found:
+        return found
+    if reference.returncode != other.returncode:
+        return f"exit code {other.returncode}, the reference exited {reference.returncode}"
+    return None
+
+
+def monorepo_targets(b: Bench, which: set[str]) -> list[Target]:
+    """3a/3b/3c, 5a/5b and 6 on one generated monorepo, its renders and runs interleaved."""
+    args = b.args
+    progress(f"monorepo of {args.monorepo_size} overlays: generating")
+    tree = make_tree(b.work / "tree", args.monorepo_size, args.heavy_mib)
+    what = (f"{len(tree.expected)} overlays, {tree.objects:,} objects, {len(tree.broken)} broken, "
+            f"{len(tree.heavy)} with CRDs of up to {max(tree.heavy.values(), default=0) / 2**20:.1f} MiB")
+    progress(f"monorepo: {what}, {tree.files} files, generated in {tree.generate_s:.2f} s")
+    t3 = t5 = None
+    targets: list[Target] = []
+    if "3" in which:
+        t3 = (Target("3a", f"monorepo, one run ({what})", "policycheck / sequential render", LIMITS["3a"],
+                     baseline=f"{b.kustomize_version}, every overlay, one after another"),
+              Target("3b", "monorepo: peak RSS of that run", "largest ru_maxrss of its process tree",
+                     LIMITS["3b"], unit="MiB"),
+              Target("3c", "monorepo: its heaviest CRD overlay alone", "policycheck / bare render", LIMITS["3c"],
+                     baseline=b.kustomize_version))
+        targets += t3
+    if "5" in which:
+        t5 = (Target("5a", "monorepo, warm result cache", "warm run / sequential render", LIMITS["5a"],
+                     baseline=f"{b.kustomize_version}, every overlay, one after another"),
+              Target("5b", "monorepo, warm report", "equal to the cold report", unit=""))
+        targets += t5
+        if not b.features.no_cache:
+            for target in t5:
+                target.not_measured("policycheck has no --no-cache (no result cache yet)")
+            t5 = None
+    t6: list[tuple[int, Target]] = []
+    if "6" in which:
+        for letter, n in zip("abcdefghij", args.shards, strict=False):
+            target = Target(f"6{letter}", f"monorepo in {n} shards, merged", "equal to the unsharded report",
+                            unit="")
+            targets.append(target)
+            missing = [what for what, have in (("--shard", b.features.shard), ("merge", b.features.merge))
+                       if not have]
+            if missing:
+                target.not_measured(f"policycheck has no {' and no '.join(missing)}")
+            else:
+                t6.append((n, target))
+
+    ok = (2,) if tree.broken else (0, 1)
+    seq = Tool("render, sequential", list(b.kustomize), tree.root, (0,), env=b.env, version=b.kustomize_version)
+    par = Tool(f"render, {RENDER_WORKERS} workers", list(b.kustomize), tree.root, (0,), env=b.env,
+               version=b.kustomize_version)
+    cold = Tool("policycheck", b.policycheck(str(tree.root)), ROOT, ok, env=b.env, json_output=True)
+    warm_env = b.env | {"POLICYCHECK_CACHE": str(b.work / "cache-warm")}
+    fill = Tool("policycheck, filling the cache", b.policycheck(str(tree.root), cache=True), ROOT, ok,
+                env=warm_env, json_output=True)
+    warm = Tool("policycheck, warm cache", fill.argv, ROOT, ok, env=warm_env, json_output=True)
+
+    # Warm-up, not counted: one good overlay through kustomize and policycheck (the tree itself was just
+    # written and is in the page cache).
+    if tree.good:
+        one = tree.good[0]
+        for argv, cwd in (([*b.kustomize, one], tree.root), (b.policycheck(str(tree.root / one)), ROOT)):
+            try:
+                run_once(argv, cwd, b.env, args.timeout)
+            except (OSError, ToolError):
+                pass  # the timed runs will say what is wrong
+    load_before = os.getloadavg()[0]
+    if t5:
+        progress("monorepo: one run to fill a fresh cache")
+        measure(fill, args.timeout)
+        check_report(fill, tree)
+    needs_seq = bool(t3 or t5)
+    rounds = args.monorepo_runs if needs_seq else 1  # shards only: one cold run as the reference
+    summary: dict[str, Any] | None = None
+    reference: Run | None = None
+    warm_run: Run | None = None
+    for i in range(rounds):
+        progress(f"monorepo: round {i + 1}/{rounds}")
+        if needs_seq:
+            render_all(seq, tree, 1, args.timeout)
+        if t3 and i == 0:  # extra information: once is enough
+            render_all(par, tree, RENDER_WORKERS, args.timeout)
+        if t3 or reference is None:
+            measure(cold, args.timeout)
+            summary = check_report(cold, tree) or summary
+            reference = kept(cold) or reference
+        if t5:
+            measure(warm, args.timeout)
+            check_report(warm, tree)
+            warm_run = kept(warm) or warm_run
+    load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+
+    info = {"tree": tree_info(tree), "load_1min": load}
+    if t3:
+        t3a, t3b, t3c = t3
+        t3a.info |= info | {"policycheck": summary}
+        if judge_ratio(t3a, cold, seq):
+            if par.samples and not par.error:
+                t3a.info["policycheck_over_parallel_render"] = round(median(cold) / median(par), 3)
+        t3a.info["tools"][par.name] = tool_entry(par)
+        if cold.samples and not cold.error:
+            t3b.result(max(s.maxrss_kib for s in cold.samples) / 1024)
+            t3b.info["maxrss_mib"] = [round(s.maxrss_kib / 1024, 1) for s in cold.samples]
+        else:
+            t3b.failed(f"policycheck: {cold.error}")
+        heavy_overlay(b, tree, t3c)
+    if t5:
+        t5a, t5b = t5
+        judge_ratio(t5a, warm, seq)
+        t5a.info["tools"][fill.name] = tool_entry(fill)
+        if reference is None or warm_run is None:
+            t5b.failed(f"no report to compare: {cold.error or warm.error}")
+        else:
+            t5b.verdict(compare_runs(reference, warm_run) is None, compare_runs(reference, warm_run))
+            filled = kept(fill)
+            t5b.info["fill_equals_cold"] = None if filled is None else compare_runs(reference, filled) is None
+            t5b.info["compared"] = "the whole JSON report and the exit code"
+    for n, target in t6:
+        if reference is None:
+            target.failed(f"no unsharded report to compare with: {cold.error}")
+        else:
+            shards(b, tree, n, reference, target)
+    return targets
+
+
+def tree_info(tree: Tree) -> dict[str, Any]:
+    return {"overlays": tree.size, "seed": MONOREPO_SEED, "good": len(tree.good), "broken": len(tree.broken),
+            "objects": tree.objects, "heavy_crd_bytes": tree.heavy, "orphan_components": tree.components,
+            "bases": tree.bases, "files": tree.files, "generate_s": round(tree.generate_s, 3)}
+
+
+def heavy_overlay(b: Bench, tree: Tree, target: Target) -> None:
+    """3c: the overlay that reads the most CRD bytes, checked alone, against its bare render."""
+    if not tree.heavy:
+        target.not_measured("the monorepo has no overlay with multi-megabyte CRDs")
+        return
+    overlay = max(tree.heavy, key=lambda o: (tree.heavy[o], o))
+    objects = tree.expected[overlay] or 0
+    target.title = (f"monorepo: its heaviest CRD overlay alone ({tree.heavy[overlay] / 2**20:.1f} MiB of CRDs, "
+                    f"{objects} objects)")
+    progress(f"target 3c: {overlay}, 1 warm-up + {b.args.large_runs} alternating pairs")
+    render = Tool("render", [*b.kustomize, overlay], tree.root, (0,), env=b.env, version=b.kustomize_version)
+    policycheck = Tool("policycheck", b.policycheck(str(tree.root / overlay)), ROOT, (0, 1), env=b.env,
+                       json_output=True)
+    alternate([render, policycheck], b.args.large_runs, b.args.timeout)
+    if not policycheck.error:
+        policycheck.error = check_single(policycheck, objects, rego=None)
+    target.info["overlay"] = overlay
+    judge_ratio(target, policycheck, render)
+
+
+def shards(b: Bench, tree: Tree, n: int, reference: Run, target: Target) -> None:
+    """6: `--shard I/N` for every I, then `merge`; equal to the unsharded run? And how even were they?
+
+    Shards are numbered 1..N; if policycheck refuses N/N as a usage error they are taken as 0..N-1.
+    """
+    out = b.work / f"shards-{n}"
+    out.mkdir()
+    progress(f"target 6: {n} shards and a merge")
+    problem = None
+    for first in (1, 0):
+        times: list[float] = []
+        files: list[Path] = []
+        reports: list[dict[str, Any]] = []
+        problem = None
+        usage = False
+        for i in range(first, first + n):
+            argv = b.policycheck(str(tree.root), extra=("--shard", f"{i}/{n}"))
+            try:
+                sample, stdout, stderr = run_once(argv, ROOT, b.env, b.args.timeout)
+            except (OSError, ToolError) as exc:
+                problem = f"shard {i}/{n}: {exc}"
+                break
+            try:
+                reports.append(json.loads(stdout))
+            except ValueError:
+                usage = sample.returncode == 2 and b"shard" in stderr.lower()
+                problem = f"shard {i}/{n}: exit code {sample.returncode} without a JSON report: {tail(stderr)}"
+                break
+            if sample.returncode not in (0, 1, 2) or b"Traceback" in stderr:
+                problem = f"shard {i}/{n}: exit code {sample.returncode}: {tail(stderr)}"
+                break
+            files.append(out / f"shard-{i}.json")
+            files[-1].write_bytes(stdout)
+            times.append(sample.seconds)
+        if not (usage and first == 1):
+            break
+    if problem:
+        target.failed(problem)
+        return
+    argv = [str(b.python), "-m", "policycheck", "merge", *map(str, files), "--format", "json"]
+    try:
+        sample, stdout, stderr = run_once(argv, ROOT, b.env, b.args.timeout)
+        merged = Run(json.loads(stdout), sample.returncode)
+    except (OSError, ToolError) as exc:
+        target.failed(f"merge: {exc}")
+        return
+    except ValueError:
+        target.failed(f"merge: exit code {sample.returncode} without a JSON report: {tail(stderr)}")
+        return
+    paths = [[o.get("path") for o in r.get("overlays", [])] for r in reports]
+    every = [p for shard in paths for p in shard]
+    target.info = {
+        "numbered_from": first,
+        "shard_s": [round(t, 3) for t in times],
+        "balance": round(max(times) / (sum(times) / n), 3),
+        "merge_s": round(sample.seconds, 3),
+        "overlays_per_shard": [len(p) for p in paths],
+        "objects_per_shard": [sum(o.get("objects") or 0 for o in r.get("overlays", [])) for r in reports],
+        "partition": len(every) == len(set(every)) and set(every) == {
+            o.get("path") for o in reference.report.get("overlays", [])},
+    }
+    difference = compare_runs(reference, merged)
+    target.verdict(difference is None, difference)
+    target.value = target.info["balance"]
+
+
+# --------------------------------------------------------------------------- the suite
+
+
+def main_targets(args: argparse.Namespace) -> int:
     python = project_python(args.python)
     k_argv, k_version = kustomize_argv(python)
-    env = {**os.environ, **OFFLINE_ENV}
-    work = Path(tempfile.mkdtemp(prefix="policycheck-bench-monorepo-")).resolve()
+    needs_conftest = bool(set(args.targets) & {"1", "3", "4", "5", "6"})
+    conftest_dir, conftest, conftest_missing = (find_conftest(not args.no_install) if needs_conftest
+                                                else (None, None, "not needed by these targets"))
+    work = Path(tempfile.mkdtemp(prefix="policycheck-bench-")).resolve()
+    started = time.perf_counter()
     try:
-        tree = make_tree(work / "tree", args.monorepo)
-        print(f"bench: monorepo of {args.monorepo} overlays ({len(tree.good)} good, {len(tree.broken)} broken, "
-              f"{tree.files} files) generated in {tree.generate_s:.2f} s", file=sys.stderr, flush=True)
-        # Same kustomize, same environment, same working directory for all three; policycheck runs from the
-        # repository root, so it reads this repository's policycheck.yaml and Rego policies (as make check does).
-        sequential = Tool("render, sequential", k_argv, tree.root, (0,), env=env, version=k_version)
-        parallel = Tool(f"render, {RENDER_WORKERS} workers", k_argv, tree.root, (0,), env=env, version=k_version)
-        policycheck = Tool("policycheck", [str(python), "-m", "policycheck", str(tree.root), "--format", "json"],
-                           ROOT, (2,) if tree.broken else (0, 1), env=env, json_output=True)
-        policycheck.version = (probe([*policycheck.argv[:3], "--version"]) or "").strip()
+        env = timed_env(conftest_dir, work / "cache")
+        features = policycheck_features(python, env)
+        version = (probe([str(python), "-m", "policycheck", "--version"], env=env) or "").strip()
+        version = version.removeprefix("policycheck").strip()
+        b = Bench(args, python, k_argv, k_version, conftest, conftest_missing, features, env, work)
+        progress(f"targets {', '.join(args.targets)}; policycheck {version or '?'}, {k_version}, "
+                 f"conftest {conftest or 'absent'}; --no-cache {'yes' if features.no_cache else 'no'}, "
+                 f"--shard {'yes' if features.shard else 'no'}, merge {'yes' if features.merge else 'no'}")
+        load_before = os.getloadavg()[0]
+        targets: list[Target] = []
+        if "1" in args.targets:
+            targets.append(target_overlay(b))
+        if "2" in args.targets:
+            targets.append(target_demo(b))
+        if "4" in args.targets:
+            targets.append(target_linearity(b))
+        if set(args.targets) & set(MONOREPO_TARGETS):
+            targets += monorepo_targets(b, set(args.targets))
+        load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    targets.sort(key=lambda t: (t.id[0], t.id))
+    data: dict[str, Any] = {
+        "kind": "targets",
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "machine": machine(load),
+        "commit": git_state(),
+        "duration_s": round(time.perf_counter() - started, 1),
+        "tools": {"policycheck": version, "kustomize": k_version, "conftest": conftest,
+                  "conftest_missing": None if conftest else conftest_missing,
+                  "features": features.__dict__},
+        "settings": {"targets": list(args.targets), "runs": args.runs, "monorepo": args.monorepo_size,
+                     "monorepo_runs": args.monorepo_runs, "large_runs": args.large_runs,
+                     "configmaps": list(args.configmaps), "heavy_mib": list(args.heavy_mib),
+                     "shards": list(args.shards)},
+        "targets": [t.as_json() for t in targets],
+    }
+    print_targets(data, targets)
+    write_results(Path(args.output), data)
+    return 1 if any(t.error for t in targets) else 0
 
-        # Warm-up, not counted: one good overlay through each tool (fills policycheck's version cache
-        # and the page cache; the tree itself was just written).
-        if tree.good:
-            one = tree.good[0]
-            warm = [([*k_argv, one], tree.root),
-                    ([*policycheck.argv[:3], str(tree.root / one), "--format", "json"], ROOT)]
-            for argv, cwd in warm:
-                try:
-                    run_once(argv, cwd, env, args.timeout)
-                except (OSError, ToolError):
-                    pass  # the timed runs will say what is wrong
+
+def print_targets(data: dict[str, Any], targets: list[Target]) -> None:
+    """Every timed tool, then the target table."""
+    table = sibling("speed_table")
+    print("\n" + textwrap.fill(table.headline(data), 120) + "\n")
+    for target in targets:
+        tools = target.info.get("tools") or {}
+        if not tools:
+            continue
+        print(f"{target.id}  {target.title}")
+        for name, entry in tools.items():
+            if entry["error"] or "median_s" not in entry:
+                print(f"    {name:<32} ERROR  {entry['error']}")
+                continue
+            detail = "; ".join(x for x in (entry["version"], entry["result"]) if x)
+            print(f"    {name:<32} median {entry['median_s']:8.3f} s  min {entry['min_s']:8.3f} s  "
+                  f"peak RSS {entry['peak_rss_mib']:7.1f} MiB  {detail}")
+    print()
+    print(table.text(data))
+
+
+# --------------------------------------------------------------------------- --checkov
+
+
+@dataclass
+class Outcome:
+    tools: list[Tool]
+    runs: int
+    overlay: str
+    policycheck_over_kustomize: float | None
+    checkov_over_policycheck: float | None
+    checkov_missing: str | None
+    load: dict[str, float]
+
+
+def main_checkov(args: argparse.Namespace) -> int:
+    """The single-overlay comparison: bare kustomize, policycheck and Checkov, interleaved."""
+    python = project_python(args.python)
+    k_argv, k_version = kustomize_argv(python)
+    overlay_arg = args.overlay_arg
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    work = Path(tempfile.mkdtemp(prefix="policycheck-bench-"))
+    env["POLICYCHECK_CACHE"] = str(work / "cache")
+    kustomize = Tool("kustomize", [*k_argv, overlay_arg], ROOT, (0,), env=env, version=k_version)
+    features = policycheck_features(python, env)
+    policycheck = Tool("policycheck", [str(python), "-m", "policycheck", overlay_arg,
+                                       *(["--no-cache"] if features.no_cache else []), "--format", "json"],
+                       ROOT, (0, 1), env=env, json_output=True)  # 1 = findings, 2 = error
+    policycheck.version = (probe([*policycheck.argv[:3], "--version"]) or "").strip()
+    tools = [kustomize, policycheck]
+
+    checkov: Tool | None = None
+    checkov_missing: str | None = None
+    try:
+        ck_env = {**os.environ, **CHECKOV_ENV}
+        ck_version, checkov_missing = ensure_checkov(not args.no_install, ck_env)
+        if ck_version:
+            # The render Checkov reads is made once, outside its timing.
+            rendered = work / "rendered.yaml"
+            try:
+                sample, stdout, stderr = run_once(kustomize.argv, ROOT, kustomize.env, args.timeout)
+            except (OSError, ToolError) as exc:
+                sample, stdout, stderr = None, b"", str(exc).encode()
+            if sample is None or sample.returncode != 0:
+                checkov_missing = f"render for checkov failed: {tail(stderr)}"
+            else:
+                rendered.write_bytes(stdout)
+                checkov = Tool(
+                    "checkov",
+                    [str(checkov_bin()), "-f", rendered.name, "--framework", "kubernetes", "--quiet", "--compact",
+                     "-o", "json", "--skip-download"],
+                    work,
+                    (0, 1),  # 1 = failed checks; anything else is a crash
+                    env=ck_env,
+                    json_output=True,
+                    version=ck_version,
+                )
+                tools.append(checkov)
 
         load_before = os.getloadavg()[0]
-        print(f"bench: 1 light warm-up + {args.runs} runs each, interleaved", file=sys.stderr, flush=True)
-        summary: dict[str, Any] | None = None
-        for i in range(args.runs):
-            render_all(sequential, tree, 1, args.timeout)
-            render_all(parallel, tree, RENDER_WORKERS, args.timeout)
-            measure(policycheck, args.timeout)
-            summary = check_report(policycheck, tree) or summary
-            print(f"bench: run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        progress(f"{overlay_arg}, 1 warm-up + {args.runs} runs each, interleaved")
+        alternate(tools, args.runs, args.timeout)
+        # Other work on the machine skews the figures: keep the load with them.
         load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    tools = [sequential, parallel, policycheck]
-    outcome = MonorepoOutcome(tree, tools, args.runs, ratio(policycheck, parallel), ratio(policycheck, sequential),
-                              summary, load)
-    report_monorepo(outcome)
-    write_monorepo_json(Path(args.output), outcome)
+    policycheck.note = policycheck_summary(policycheck.last_output)
+    if checkov:
+        checkov.note = checkov_summary(checkov.last_output)
+
+    outcome = Outcome(tools, args.runs, overlay_arg, ratio(policycheck, kustomize), ratio(checkov, policycheck),
+                      checkov_missing, load)
+    report_checkov(outcome)
+    write_checkov_json(Path(args.output), outcome)
     return 1 if any(t.error for t in tools) else 0
 
 
-@dataclass
-class MonorepoOutcome:
-    tree: Tree
-    tools: list[Tool]  # sequential render, parallel render, policycheck
-    runs: int
-    over_parallel: float | None
-    over_sequential: float | None
-    policycheck: dict[str, Any] | None
-    load: dict[str, float]
+def verdict(value: float | None, target: float, at_most: bool) -> str:
+    if value is None:
+        return "not measured"
+    met = value <= target if at_most else value >= target
+    return "MET" if met else "NOT MET"
 
 
-def met_monorepo(value: float | None) -> bool | None:
-    return None if value is None else value < TARGET_POLICYCHECK_OVER_PARALLEL_RENDER
+def print_table(tools: list[Tool], width: int) -> None:
+    """Median, min and peak RSS of each tool, or its error."""
+    print(f"{'tool':<{width}} {'median s':>9} {'min s':>9} {'peak RSS MiB':>13}  version / result")
+    print("-" * (width + 66))
+    for tool in tools:
+        if tool.error or not tool.samples:
+            print(f"{tool.name:<{width}} {'ERROR':>9}  {tool.error}")
+            continue
+        s = stats(tool)
+        detail = tool.version + (f"; {tool.note}" if tool.note else "")
+        print(f"{tool.name:<{width}} {s['median_s']:>9.3f} {s['min_s']:>9.3f} {s['peak_rss_mib']:>13.1f}  {detail}")
 
 
-def report_monorepo(o: MonorepoOutcome) -> None:
-    t = o.tree
-    print(f"\nmonorepo of {t.size} overlays (seed {MONOREPO_SEED}): {len(t.good)} good, {len(t.broken)} broken, "
-          f"{sum(n or 0 for n in t.expected.values())} objects, {t.files} files; median of {o.runs} runs after "
-          f"a light warm-up, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"1-min load {o.load['before']:g} before / {o.load['after']:g} after\n")
-    print_table(o.tools, 20)
+def shown(v: float | None) -> str:
+    """A ratio as the tables print it."""
+    return "n/a" if v is None else f"{v:.2f}x"
+
+
+def report_checkov(o: Outcome) -> None:
+    pk, cp = o.policycheck_over_kustomize, o.checkov_over_policycheck
+    print(f"\noverlay {o.overlay}, median of {o.runs} runs after 1 warm-up, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, 1-min load {o.load['before']:g} before / {o.load['after']:g} after\n")
+    print_table(o.tools, 12)
+    if o.checkov_missing:
+        print(f"{'checkov':<12} {'-':>9}  not measured: {o.checkov_missing}")
     print()
-    met = met_monorepo(o.over_parallel)
-    verdict_text = "not measured" if met is None else "MET" if met else "NOT MET"
-    print(f"policycheck / render, {RENDER_WORKERS} workers = {shown(o.over_parallel):>7}   "
-          f"target < {TARGET_POLICYCHECK_OVER_PARALLEL_RENDER:g}x (faster than rendering): {verdict_text}")
-    print(f"policycheck / render, sequential = {shown(o.over_sequential):>7}   (no target)")
+    print(f"policycheck / kustomize = {shown(pk):>7}   target 1 asks <= {LIMITS['1']:g}x (with the Rego stage): "
+          f"{verdict(pk, LIMITS['1'], True)}")
+    print(f"checkov / policycheck   = {shown(cp):>7}   target >= {TARGET_CHECKOV_OVER_POLICYCHECK:g}x: "
+          f"{verdict(cp, TARGET_CHECKOV_OVER_POLICYCHECK, False)}")
 
 
-def write_monorepo_json(path: Path, o: MonorepoOutcome) -> None:
-    t = o.tree
-    met = met_monorepo(o.over_parallel)
-    tools: dict[str, Any] = {}
-    for tool, key, workers in zip(o.tools, ("render_sequential", "render_parallel", "policycheck"),
-                                  (1, RENDER_WORKERS, None), strict=True):
-        entry: dict[str, Any] = {
-            "command": [Path(tool.argv[0]).name, *tool.argv[1:], *(["OVERLAY"] if workers else [])],
-            "version": tool.version,
-            "result": tool.note,
-            "error": tool.error,
-            "samples_s": [round(s.seconds, 4) for s in tool.samples],
-            "maxrss_mib": [round(s.maxrss_kib / 1024, 1) for s in tool.samples],
-        }
-        if workers:
-            entry["workers"] = workers
-        else:
-            entry["command"] = [Path(tool.argv[0]).name, *tool.argv[1:3], "TREE", *tool.argv[4:]]
-            entry.update(o.policycheck or {})
-        if tool.samples and not tool.error:
-            entry.update({k: round(v, 4) for k, v in stats(tool).items()})
-        tools[key] = entry
+def write_checkov_json(path: Path, o: Outcome) -> None:
+    pk, cp = o.policycheck_over_kustomize, o.checkov_over_policycheck
     data: dict[str, Any] = {
+        "kind": "checkov",
         "date": dt.datetime.now(dt.UTC).date().isoformat(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "load_1min": o.load},
+        "machine": machine(o.load),
         "commit": git_state(),
+        "overlay": o.overlay,
         "runs": o.runs,
-        "warmup": "one good overlay through kustomize and policycheck",
-        "monorepo": {
-            "overlays": t.size,
-            "seed": MONOREPO_SEED,
-            "good": len(t.good),
-            "broken": len(t.broken),
-            "objects": sum(n or 0 for n in t.expected.values()),
-            "orphan_components": t.components,
-            "bases": t.bases,
-            "files": t.files,
-            "generate_s": round(t.generate_s, 3),
-            "offline_env": OFFLINE_ENV,
-            "tools": tools,
-            "ratios": {
-                "policycheck_over_parallel_render": {
-                    "value": None if o.over_parallel is None else round(o.over_parallel, 3),
-                    "target_below": TARGET_POLICYCHECK_OVER_PARALLEL_RENDER,
-                    "met": met,
-                },
-                "policycheck_over_sequential_render": {
-                    "value": None if o.over_sequential is None else round(o.over_sequential, 3),
-                },
+        "warmup": 1,
+        "tools": {tool.name: tool_entry(tool) for tool in o.tools},
+        "ratios": {
+            "policycheck_over_kustomize": {
+                "value": None if pk is None else round(pk, 3),
+                "target_at_most": LIMITS["1"],
+                "met": None if pk is None else pk <= LIMITS["1"],
+            },
+            "checkov_over_policycheck": {
+                "value": None if cp is None else round(cp, 3),
+                "target_at_least": TARGET_CHECKOV_OVER_POLICYCHECK,
+                "met": None if cp is None else cp >= TARGET_CHECKOV_OVER_POLICYCHECK,
             },
         },
+        "checkov_missing": o.checkov_missing,
     }
     write_results(path, data)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def numbers(kind: type, count: int | None = None) -> Any:
+    """An argparse type: comma-separated numbers of `kind`, `count` of them when given."""
+
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(part) for part in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated numbers") from None
+        if count is not None and len(values) != count:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected {count} numbers")
+        return values
+
+    return parse
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="bench/run.py", description="Measure issue 9's speed targets (default), or compare with Checkov.")
+    p.add_argument("--targets", metavar="LIST",
+                   help="comma-separated targets to measure, of 1 to 6 (default: all; with --monorepo and no "
+                        "--targets: 3,5,6)")
+    p.add_argument("--runs", type=int, default=7, metavar="N",
+                   help="alternating pairs on the small inputs, targets 1 and 2, after a warm-up; with --checkov, "
+                        "timed runs per tool (default 7)")
+    p.add_argument("--monorepo", type=int, metavar="N",
+                   help=f"overlays of the synthetic monorepo (default {MONOREPO_SIZE}); given without --targets, "
+                        "only the monorepo targets 3, 5 and 6 run")
+    p.add_argument("--monorepo-runs", type=int, default=3, metavar="N",
+                   help="rounds on the monorepo: sequential render, policycheck, warm policycheck (default 3)")
+    p.add_argument("--large-runs", type=int, default=3, metavar="N",
+                   help="alternating rounds on the large single inputs, targets 3c and 4 (default 3)")
+    p.add_argument("--configmaps", type=numbers(int, 2), default=(1000, 4000), metavar="SMALL,LARGE",
+                   help="ConfigMaps of target 4 (default 1000,4000; the limit 4.5 scales with LARGE/SMALL)")
+    p.add_argument("--heavy-mib", type=numbers(float, 2), default=(1.0, 4.0), metavar="MIN,MAX",
+                   help="size range of the monorepo's multi-megabyte CRD files (default 1,4)")
+    p.add_argument("--shards", type=numbers(int), default=(2, 3), metavar="N,...",
+                   help="shard counts of target 6 (default 2,3)")
+    p.add_argument("--overlay", metavar="PATH",
+                   help="overlay of target 1 and of --checkov (default overlays/prod of this repository)")
+    p.add_argument("--checkov", action="store_true",
+                   help="instead: time bare kustomize, policycheck and Checkov on --overlay")
+    p.add_argument("--update-readme", action="store_true",
+                   help="instead of measuring: rewrite the speed table of --readme from --output")
+    p.add_argument("--readme", default=str(README), metavar="FILE", help="README to update (default README.md)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S", help="limit of each single run (default 300)")
+    p.add_argument("--python", metavar="PATH", help="interpreter with policycheck installed (default .venv/bin/python)")
+    p.add_argument("--no-install", action="store_true",
+                   help="build and install nothing: no conftest build (only a conftest on PATH counts), no "
+                        "bench/.venv-checkov")
+    p.add_argument("--output", default=str(RESULTS), metavar="FILE", help="JSON results (default bench/results.json)")
+    args = p.parse_args(argv)
+    if min(args.runs, args.monorepo_runs, args.large_runs) < 1 or args.timeout <= 0:
+        p.error("--runs, --monorepo-runs and --large-runs must be at least 1, --timeout positive")
+    if args.monorepo is not None and args.monorepo < 1:
+        p.error("--monorepo takes a number of overlays, at least 1")
+    if not 0 < args.configmaps[0] < args.configmaps[1]:
+        p.error("--configmaps takes SMALL,LARGE with 0 < SMALL < LARGE")
+    if not 0 < args.heavy_mib[0] <= args.heavy_mib[1]:
+        p.error("--heavy-mib takes MIN,MAX with 0 < MIN <= MAX")
+    if not args.shards or min(args.shards) < 2:
+        p.error("--shards takes shard counts of at least 2")
+    if args.checkov and (args.targets or args.monorepo is not None or args.update_readme):
+        p.error("--checkov takes no --targets, --monorepo or --update-readme")
+    if args.targets:
+        chosen = {t.strip() for t in args.targets.split(",") if t.strip()}
+        if not chosen or chosen - set(ALL_TARGETS):
+            p.error(f"--targets takes a comma-separated list of {', '.join(ALL_TARGETS)}")
+        args.targets = tuple(t for t in ALL_TARGETS if t in chosen)
+    else:
+        args.targets = MONOREPO_TARGETS if args.monorepo is not None else ALL_TARGETS
+    args.monorepo_size = args.monorepo or MONOREPO_SIZE
+    overlay = Path(args.overlay or "overlays/prod")
+    if not overlay.is_absolute():  # relative to the current directory, else to the repository root
+        overlay = overlay.resolve() if overlay.is_dir() else ROOT / overlay
+    if not args.update_readme and ("1" in args.targets or args.checkov) and not overlay.is_dir():
+        p.error(f"{args.overlay}: no such directory")
+    args.overlay_arg = os.path.relpath(overlay, ROOT)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.update_readme:
+        return sibling("speed_table").main_update(Path(args.output), Path(args.readme))
+    if args.checkov:
+        return main_checkov(args)
+    return main_targets(args)
+
 
 if __name__ == "__main__":
     sys.exit(main())

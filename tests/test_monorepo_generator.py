@@ -29,7 +29,8 @@ monorepo = _load()
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     root = tmp_path_factory.mktemp("monorepo")
-    return root, monorepo.generate(root, overlays=40, seed=3, broken_ratio=0.2, crd_ratio=0.2)
+    # Small operator CRDs (50 to 100 KiB) keep the renders quick; test_defaults_... checks the real sizes.
+    return root, monorepo.generate(root, overlays=40, seed=3, broken_ratio=0.2, crd_ratio=0.2, heavy_mib=(0.05, 0.1))
 
 
 def _render(root: Path, overlay: str) -> subprocess.CompletedProcess[str]:
@@ -57,7 +58,14 @@ def test_manifest_matches_what_kustomize_renders(repo: tuple[Path, object]) -> N
     for overlay, cls in manifest.broken.items():
         assert results[overlay].returncode != 0, f"{overlay} ({cls}) rendered"
     crd_overlays = [d for d in manifest.good if "kind: CustomResourceDefinition" in results[d].stdout]
-    assert len(crd_overlays) == 8
+    assert len(crd_overlays) == round(40 * 0.2) + len(manifest.heavy)
+    # An overlay with an operator renders its CRDs: the bytes the manifest says it reads, and more.
+    assert len(manifest.heavy) == 1 and set(manifest.heavy) < set(crd_overlays)
+    for overlay, size in manifest.heavy.items():
+        kustomization = (root / overlay / "kustomization.yaml").read_text(encoding="utf-8")
+        name = next(line.split("operators/")[1] for line in kustomization.splitlines() if "operators/" in line)
+        assert (root / "operators" / name / "crds.yaml").stat().st_size == size
+        assert len(results[overlay].stdout.encode()) > size
     shapes = {shape for found in manifest.unusual.values() for shape in found}
     assert shapes == set(monorepo.UNUSUAL) and set(manifest.unusual) <= set(manifest.good)
     dated = next(d for d, found in manifest.unusual.items() if "annotation-date-2026-02-30" in found)
@@ -119,3 +127,20 @@ def test_refuses_a_directory_with_files(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("x", encoding="utf-8")
     with pytest.raises(FileExistsError):
         monorepo.generate(tmp_path, overlays=3)
+
+
+def test_defaults_make_the_tree_of_issue_9(tmp_path: Path) -> None:
+    """150 overlays: about 2,500 objects, a few broken overlays, and several overlays with 1-4 MiB of CRDs."""
+    manifest = monorepo.generate(tmp_path, overlays=150)
+    assert len(manifest.good) + len(manifest.broken) == 150 and len(manifest.broken) >= 6
+    assert 2300 <= sum(manifest.objects.values()) <= 2700
+    assert manifest.components and any(b.startswith("platform/") for b in manifest.bases)
+    assert len(manifest.heavy) >= 3 and set(manifest.heavy) <= set(manifest.good)
+    files = sorted(tmp_path.glob("operators/*/crds.yaml"))
+    sizes = sorted(f.stat().st_size / 2**20 for f in files)
+    assert len(files) == 3 and sizes[0] >= 0.95 and 3.5 <= sizes[-1] <= 4.2, sizes
+    assert set(manifest.heavy.values()) == {f.stat().st_size for f in files}
+    for crds in files:  # each CRD stays under the API server's 1.5 MiB request limit, as real ones must
+        documents = crds.read_text(encoding="utf-8").split("\n---\n")
+        assert all(len(doc) < 1.5 * 2**20 and "kind: CustomResourceDefinition" in doc for doc in documents)
+        assert all(doc.count("openAPIV3Schema:") == 3 for doc in documents)
