@@ -932,6 +932,7 @@ def monorepo_targets(b: Bench, which: set[str]) -> list[Target]:
         heavy_overlay(b, tree, t3c)
     if t5:
         t5a, t5b = t5
+        t5a.info |= info
         judge_ratio(t5a, warm, seq)
         t5a.info["tools"][fill.name] = tool_entry(fill)
         if reference is None or warm_run is None:

@@ -56,7 +56,8 @@ def _check_verdict(target: dict) -> None:
         assert target["reason"], target
         return
     if target["unit"] == "x":
-        assert target["value"] == pytest.approx(target["policycheck_s"] / target["baseline_s"], rel=1e-3), target
+        # Both medians are rounded to 0.1 ms in the results, the ratio to 4 decimals.
+        assert target["value"] == pytest.approx(target["policycheck_s"] / target["baseline_s"], rel=1e-2, abs=1e-3), target
     if target["unit"] in ("x", "MiB"):
         assert target["status"] == ("PASS" if target["value"] <= target["limit"] else "FAIL"), target
     else:
