@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policycheck import conftest, engine
+from policycheck.cache import Cache
 from policycheck.config import Config
 from policycheck.launch import Kustomize, Renders, start_renders
 from policycheck.model import Finding, PolicycheckError
@@ -124,22 +125,52 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
     return result
 
 
+def _cache_key(cache: Cache, overlay: Path) -> str | None:
+    """The overlay's cache key; None when it is not cached (or its walk fails: that is no failure
+    of the check, the render will say what is wrong)."""
+    try:
+        key, _ = cache.key(overlay)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation, never a reason to fail
+        return None
+    return key
+
+
 def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None = None,
-          renders: Renders | None = None) -> Report:
-    """Check every overlay (renders in parallel); a failure stays with its overlay."""
+          renders: Renders | None = None, cache: Cache | None = None) -> Report:
+    """Check every overlay (renders in parallel); a failure stays with its overlay.
+
+    With a ``cache``, an overlay whose inputs and settings are unchanged takes its stored
+    result and its render is stopped; every other result checked without error is stored.
+    """
     results: list[OverlayResult] = []
     renders = renders or start_renders(overlays, settings.kustomize, timeout=settings.timeout,
                                        memory_mib=settings.memory_mib, allow_remote=settings.allow_remote)
     futures = renders.futures
     renders.after_parse = _after_parse(settings)
-    if futures and settings.kube_version:
+    keys: list[str | None] = [None] * len(overlays)
+    cached: dict[int, OverlayResult] = {}
+    if cache is not None:
+        for i, overlay in enumerate(overlays):
+            keys[i] = _cache_key(cache, overlay)
+            hit = cache.get(keys[i], overlay.as_posix()) if keys[i] else None
+            if hit is not None:
+                cached[i] = hit
+                renders.cancel(i)
+    first = next((futures[i] for i in range(len(overlays)) if i not in cached), None)
+    if first is not None and settings.kube_version:
         from policycheck import schema  # noqa: PLC0415
 
-        schema.prewarm(settings.kube_version, futures[0].done)
+        schema.prewarm(settings.kube_version, first.done)
     try:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="policycheck-rego") as rego_pool:
-            for overlay, future in zip(overlays, futures, strict=True):
-                results.append(check_overlay(overlay, settings, future.result, rego_pool))
+            for i, (overlay, future) in enumerate(zip(overlays, futures, strict=True)):
+                if i in cached:
+                    results.append(cached[i])
+                    continue
+                result = check_overlay(overlay, settings, future.result, rego_pool)
+                if cache is not None and keys[i]:
+                    cache.put(keys[i], result)
+                results.append(result)
     finally:
         renders.shutdown()
     findings: list[Finding] = [f for r in results for f in r.findings]

@@ -1,6 +1,7 @@
 """Command line.
 
     policycheck [PATH ...] [options]     check overlays (default: every overlay under overlays/)
+    policycheck merge REPORT.json ...    one report of the JSON reports of --shard runs
     policycheck rules [--format markdown]
     policycheck explain RULE
 
@@ -96,6 +97,11 @@ def check_parser() -> argparse.ArgumentParser:
                    help="run only these rules (built-in or house rule ids; repeatable)")
     p.add_argument("--require-objects", action="store_true",
                    help="an overlay that renders no objects is an error (default: a note)")
+    p.add_argument("--shard", metavar="I/N", help="check only the I-th of N size-balanced shares of the overlays "
+                   "(CI job matrices); `policycheck merge` joins the shards' JSON reports")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor store results in the cache ($POLICYCHECK_CACHE, else "
+                   "$XDG_CACHE_HOME/policycheck or ~/.cache/policycheck)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="say which kustomize rendered and which kustomizations a search skipped")
     p.add_argument("--version", action="version", version=f"policycheck {__version__}")
@@ -113,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             return _rules(argv[1:])
         if argv[:1] == ["explain"]:
             return _explain(argv[1:])
+        if argv[:1] == ["merge"]:
+            return _merge(argv[1:])
         return _check(check_parser().parse_args(argv))
     except PolicycheckError as exc:
         print(f"policycheck: {escape(exc)}", file=sys.stderr)
@@ -184,6 +192,14 @@ def _check(args: argparse.Namespace) -> int:
         raise PolicycheckError(f"usage: --memory-limit must be between 1024 and {MAX_MEMORY_MIB} MiB")
     args.outputs = _outputs(args)
     overlays, skipped = discover(args.paths or ["overlays"])
+    shard = None
+    if args.shard is not None:
+        from policycheck import shard as sharding
+
+        index, count = sharding.parse(args.shard)
+        shard = {"index": index, "count": count, "overlays": [o.as_posix() for o in overlays]}
+        overlays = sharding.select(overlays, index, count)
+    args.shard_info = shard
     kustomize = find_kustomize(args.kustomize)
     renders = start_renders(overlays, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
                             allow_remote=args.allow_remote)
@@ -223,10 +239,27 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
 
     only_builtin = selected is not None and selected <= set(REGISTRY)  # the Rego stage is not asked for
     notes = [f"Rego stage skipped: {skipped_rego}"] if skipped_rego and not only_builtin else []
-    report = check.check(overlays, settings, renders=renders, notes=notes)
+    results_cache = None
+    if not args.no_cache:
+        from policycheck.cache import Cache
+
+        results_cache = Cache.for_settings(settings)
+    report = check.check(overlays, settings, renders=renders, notes=notes, cache=results_cache)
     report.tool["version"] = __version__
+    report.shard = args.shard_info
+    if args.shard_info is not None and args.verbose:
+        print(f"policycheck: shard {args.shard_info['index']}/{args.shard_info['count']}: {len(overlays)} of "
+              f"{len(args.shard_info['overlays'])} overlays", file=sys.stderr)
     if args.verbose:
         print(f"policycheck {__version__}: rendered with {kustomize.description}", file=sys.stderr)
+        if results_cache is not None:
+            print(f"policycheck: {results_cache.hits} of {len(overlays)} overlay(s) from the cache "
+                  f"({results_cache.root}), {results_cache.stored} stored", file=sys.stderr)
+    return _finish(args, report)
+
+
+def _finish(args: argparse.Namespace, report) -> int:  # noqa: ANN001 - report.Report
+    """Write every report; the exit code (2 with one stderr line when an overlay could not be checked)."""
     _write(args, report)
     if report.errors:
         first = report.errors[0].error or ""
@@ -238,6 +271,22 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     from policycheck.model import Severity
 
     return 1 if engine.failing(report.findings, Severity(args.fail_on)) else 0
+
+
+def _merge(argv: list[str]) -> int:
+    p = _Parser(prog="policycheck merge", description="Merge the JSON reports of `policycheck --shard I/N` runs "
+                "(or of any runs over different overlays) into one report, with the exit code the unsharded "
+                "run would have had.")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json")
+    p.add_argument("--format", action="append", type=_format_spec, metavar="NAME[=FILE]",
+                   help=f"report format: {', '.join(FORMATS)} (default text); repeatable, each to its own FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here (with exactly one --format)")
+    p.add_argument("--fail-on", choices=("error", "warning"), default="error")
+    args = p.parse_args(argv)
+    args.outputs = _outputs(args)
+    from policycheck import merge
+
+    return _finish(args, merge.merge([(path, merge.read(path)) for path in args.reports]))
 
 
 def _selected(raw: list[str] | None, house_rules: frozenset[str]) -> frozenset[str] | None:

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -17,6 +18,10 @@ from policycheck.render import Kustomize, find_kustomize, render
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAYS = ("dev", "prod")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Every policycheck the suite starts keeps its result cache (and tool versions) in one directory
+# of this session, never in the user's: runs of the suite do not answer each other.
+os.environ["POLICYCHECK_CACHE"] = tempfile.mkdtemp(prefix="policycheck-test-cache-")
 
 
 def require(condition: bool, reason: str) -> None:

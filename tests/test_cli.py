@@ -54,7 +54,7 @@ def test_json_contract_on_planted_overlay() -> None:
     assert f == {"rule": "host-namespaces", "severity": "error", "overlay": "tests/overlays/planted", "kind": "Pod",
                  "namespace": "ai-agents", "name": "debug", "container": None, "field": "spec.hostNetwork",
                  "message": f["message"], "source": {"file": "tests/overlays/planted/debug-pod.yaml", "line": 14},
-                 "engine": "builtin", "exempted": False, "exemption": None, "fingerprint": f["fingerprint"],
+                 "origin": "tests/overlays/planted/debug-pod.yaml", "source_name": "debug", "engine": "builtin", "exempted": False, "exemption": None, "fingerprint": f["fingerprint"],
                  "overlays": ["tests/overlays/planted"]}
     assert len(f["fingerprint"]) == 32
     lines = (ROOT / "tests/overlays/planted/debug-pod.yaml").read_text().splitlines()

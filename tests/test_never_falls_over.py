@@ -57,7 +57,9 @@ def test_one_broken_overlay_hides_no_other(tmp_path: Path, order: tuple[str, str
     report = json.loads(out.stdout)
     by_path = {o["path"]: o for o in report["overlays"]}
     assert [o["path"] for o in report["overlays"]] == list(order)
-    assert by_path["good"] == {"path": "good", "profile": "default", "objects": 1, "error": None, "notes": []}
+    assert by_path["good"] == {"path": "good", "profile": "default", "objects": 1, "error": None, "notes": [],
+                               "rego_ran": False, "checked": by_path["good"]["checked"]}
+    assert ["ConfigMap", None, "settings"] in by_path["good"]["checked"]["objects"]
     assert "kustomize build failed: missing.yaml" in by_path["broken"]["error"]
     assert out.stderr.count("\n") == 1 and "broken: kustomize build failed" in out.stderr
 

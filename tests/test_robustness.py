@@ -53,7 +53,7 @@ MARKERS = {
     "generator-file": "Tu9mRb3JqW6eLz1v",
 }
 FINDING_KEYS = {"rule", "severity", "overlay", "kind", "namespace", "name", "container", "field", "message", "source",
-                "engine", "exempted", "exemption", "fingerprint", "overlays"}
+                "origin", "source_name", "engine", "exempted", "exemption", "fingerprint", "overlays"}
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 SUMMARY_LINE = re.compile(r"^(?:0 errors|\d+ error\(s\)), \d+ warning\(s\), \d+ exempted(?:, \d+ overlay\(s\) not checked)?$")
 
@@ -187,7 +187,7 @@ def _check_json(text: str, code: int) -> None:
     report = json.loads(text)
     assert report["version"] == 1 and isinstance(report["tool"], dict)
     [overlay] = report["overlays"]
-    assert set(overlay) == {"path", "profile", "objects", "error", "notes"}
+    assert set(overlay) == {"path", "profile", "objects", "error", "notes", "rego_ran", "checked"}
     for f in report["findings"]:
         assert set(f) == FINDING_KEYS
         assert f["severity"] in ("error", "warning")

@@ -56,6 +56,8 @@ class Report:
     overlays: list[OverlayResult]
     findings: list[Finding]
     notes: list[str] = field(default_factory=list)
+    # A shard's report: {"index": I, "count": N, "overlays": [every overlay of the unsharded run]}.
+    shard: dict[str, Any] | None = None
 
     @property
     def errors(self) -> list[OverlayResult]:
