@@ -86,11 +86,18 @@ def _as_text(value: object) -> str | None:
         return None
 
 
+# Each of VALUE_PATTERNS needs one of these substrings: a string without any of them is
+# answered by a few substring searches instead of six regular expressions (most
+# strings of a render are names, labels and descriptions).
+# None of them holds a character JSON escapes, so they also find candidates in JSON text.
+NEEDS = re.compile(r"://|-----BEGIN|sk-|AKIA|gh[pousr]_|xox[abpr]-")
+
+
 def value_looks_secret(value: object) -> bool:
     text = _as_text(value)
     if not text:
         return False
-    return any(p.search(part) for part in scanned_parts(text) for p in VALUE_PATTERNS)
+    return any(NEEDS.search(part) and any(p.search(part) for p in VALUE_PATTERNS) for part in scanned_parts(text))
 
 
 def name_looks_secret(name: str) -> bool:

@@ -25,7 +25,6 @@ from policycheck.model import K8sObject, Source
 from policycheck.names import source_names
 from policycheck.rules._images import parse as parse_image
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STEP = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["([^"]*)"\]')
 GENERATOR_KEYS = {"ConfigMapGenerator": "configMapGenerator", "SecretGenerator": "secretGenerator"}
 
@@ -75,33 +74,165 @@ def _is_file_at(path: str) -> bool:
     return Path(path).is_file()
 
 
-def _document_index(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, yaml.Node]]],
-                                        dict[str, list[yaml.Node]]]:
+def _document_index(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, _Doc]]],
+                                        dict[str, list[_Doc]]]:
     return _document_index_at(os.path.abspath(path))
 
 
+class _Doc:
+    """One document of a resource file; its node tree is composed when first asked for, and
+    of a big document only the top-level entry a finding's field is under."""
+
+    __slots__ = ("_text", "_node", "_heads")
+
+    def __init__(self, text: str | None = None, node: yaml.Node | None = None) -> None:
+        self._text, self._node = text, node  # text: the document after as many newlines as lines before it
+        self._heads: dict[str, yaml.Node | None] = {}
+
+    @property
+    def node(self) -> yaml.Node | None:
+        if self._node is None and self._text is not None:
+            nodes = _compose_text(self._text)
+            self._node, self._text = (nodes[0] if nodes else None), None
+        return self._node
+
+    def head(self, key: str) -> yaml.Node | None:
+        """A tree with only the top-level entry ``key`` (at its own lines), else the whole document."""
+        if self._text is None or len(self._text) < LAZY_BYTES // 4:
+            return self.node
+        if key not in self._heads:
+            self._heads[key] = self._compose_entry(key)
+        return self._heads[key] or self.node
+
+    def _compose_entry(self, key: str) -> yaml.Node | None:
+        text = self._text or ""
+        starts = [m.start() for m in re.finditer(rf"^{re.escape(key)}:(?=[ \t]|$)", text, re.M)]
+        if len(starts) != 1:
+            return None
+        nxt = re.compile(r"^[^\s#]", re.M).search(text, text.find("\n", starts[0]) + 1 or len(text))
+        entry = text[starts[0]:nxt.start() if nxt else len(text)]
+        nodes = _compose_text("\n" * text.count("\n", 0, starts[0]) + entry)
+        return nodes[0] if nodes and isinstance(nodes[0], yaml.MappingNode) else None
+
+    def start_line(self) -> int:
+        """The line (0-based) the document's root starts on."""
+        if self._node is None and self._text is not None:
+            first = re.compile(r"^[^\s#%]", re.M).search(self._text)
+            directive = re.compile(r"^%", re.M).search(self._text)
+            if first and not directive:
+                return self._text.count("\n", 0, first.start())
+        node = self.node
+        return node.start_mark.line if node is not None else 0
+
+
+# Files larger than this are indexed by a scan of their documents' top lines, and only the
+# documents a finding points into are composed (composing 4 MB of CRDs takes about a second).
+LAZY_BYTES = 256 * 1024
+_SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
+_TOP = re.compile(r"^(kind|metadata):[ \t]*(.*?)[ \t]*$", re.M)
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*|'[^'\n]*'|\"[^\"\\\n]*\"")
+
+
 @functools.lru_cache(maxsize=4096)
-def _document_index_at(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, yaml.Node]]],
-                                           dict[str, list[yaml.Node]]]:
-    """(kind, name) -> [(namespace, document node)], and kind -> its documents, of one file."""
-    by_name: dict[tuple[str, str], list[tuple[str | None, yaml.Node]]] = {}
-    by_kind: dict[str, list[yaml.Node]] = {}
-    for doc in _documents(path):
-        kind = _get(doc, "kind")
-        kind_text = _scalar(kind[1]) if kind else None
+def _document_index_at(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | None, _Doc]]],
+                                           dict[str, list[_Doc]]]:
+    """(kind, name) -> [(namespace, document)], and kind -> its documents, of one file."""
+    by_name: dict[tuple[str, str], list[tuple[str | None, _Doc]]] = {}
+    by_kind: dict[str, list[_Doc]] = {}
+    for kind_text, name_text, namespace, doc in _index_entries(path):
         if kind_text is None:
             continue
         by_kind.setdefault(kind_text, []).append(doc)
-        meta = _get(doc, "metadata")
-        name = _get(meta[1], "name") if meta else None
-        namespace = _get(meta[1], "namespace") if meta else None
-        name_text = _scalar(name[1]) if name else None
         if name_text is not None:
-            by_name.setdefault((kind_text, name_text), []).append((_scalar(namespace[1]) if namespace else None, doc))
+            by_name.setdefault((kind_text, name_text), []).append((namespace, doc))
     return by_name, by_kind
 
 
-def _find_document(path: str, obj: K8sObject) -> yaml.Node | None:
+def _index_entries(path: str) -> list[tuple[str | None, str | None, str | None, _Doc]]:
+    try:
+        big = os.path.getsize(path) > LAZY_BYTES
+    except OSError:
+        big = False
+    text = None
+    if big:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError):
+            return []
+    if text is None:
+        return [(*_node_identity(doc), _Doc(node=doc)) for doc in _documents(path)]
+    entries = []
+    starts = [0, *(m.end() + 1 for m in _SEPARATOR.finditer(text))]
+    ends = [m.start() for m in _SEPARATOR.finditer(text)] + [len(text)]
+    line = 0
+    for start, end in zip(starts, ends, strict=False):
+        chunk = text[start:end] if start <= end else ""
+        # The document keeps its line numbers: it is composed after as many empty lines.
+        padded = "\n" * line + chunk
+        line += text.count("\n", start, end) + 1
+        if not chunk.strip() or all(ln.lstrip().startswith("#") for ln in chunk.splitlines() if ln.strip()):
+            continue
+        identity = _scan_identity(chunk)
+        doc = _Doc(text=padded)
+        if identity is None:  # not the plain block style the scan reads: compose it now
+            node = doc.node
+            if node is None:
+                continue
+            identity = _node_identity(node)
+        entries.append((*identity, doc))
+    return entries
+
+
+def _node_identity(doc: yaml.Node) -> tuple[str | None, str | None, str | None]:
+    kind = _get(doc, "kind")
+    kind_text = _scalar(kind[1]) if kind else None
+    meta = _get(doc, "metadata")
+    name = _get(meta[1], "name") if meta else None
+    namespace = _get(meta[1], "namespace") if meta else None
+    return kind_text, _scalar(name[1]) if name else None, _scalar(namespace[1]) if namespace else None
+
+
+def _scan_identity(chunk: str) -> tuple[str | None, str | None, str | None] | None:
+    """kind, metadata.name and metadata.namespace of a block-style document from its lines;
+    None when the document is written any other way."""
+    matches = list(_TOP.finditer(chunk))
+    tops = {m.group(1): (m, m.group(2)) for m in matches}
+    if len(matches) != 2 or set(tops) != {"kind", "metadata"} or tops["metadata"][1] != "":
+        return None
+    kind = _plain_value(tops["kind"][1])
+    if kind is None:
+        return None
+    found: dict[str, str] = {}
+    indent = None
+    for raw in chunk[tops["metadata"][0].end():].split("\n")[1:]:
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if not raw[:1].isspace():
+            break
+        width = len(raw) - len(raw.lstrip(" "))
+        indent = width if indent is None else indent
+        if width != indent:
+            continue
+        key, sep, value = raw.strip().partition(":")
+        if key in ("name", "namespace") and sep:
+            plain = _plain_value(value.strip())
+            if plain is None:
+                return None
+            found[key] = plain
+    return kind, found.get("name"), found.get("namespace")
+
+
+def _plain_value(value: str) -> str | None:
+    if value.startswith("#"):
+        return None
+    value = value.split(" #", 1)[0].strip()
+    if not _PLAIN_VALUE.fullmatch(value):
+        return None
+    return value[1:-1] if value[:1] in ("'", '"') else value
+
+
+def _find_document(path: str, obj: K8sObject) -> _Doc | None:
     """The document of ``path`` that wrote ``obj``: by its source name and namespace, by index."""
     by_name, by_kind = _document_index(path)
     names = source_names(obj.name) if obj.source_name is None else iter([obj.source_name, *source_names(obj.name)])
@@ -202,10 +333,12 @@ def _base_source(obj: K8sObject, field: str | None) -> Source | None:
     if doc is None:
         return Source(obj.origin, 1)
     if field:
-        node = _walk(doc, obj.doc, parse_field(field), partial=True)
+        steps = parse_field(field)
+        root = doc.head(steps[0]) if steps and isinstance(steps[0], str) else doc.node
+        node = _walk(root, obj.doc, steps, partial=True) if root is not None else None
         if node is not None:
             return Source(obj.origin, node.start_mark.line + 1)
-    return Source(obj.origin, doc.start_mark.line + 1)
+    return Source(obj.origin, doc.start_line() + 1)
 
 
 # -- provenance through overlays ----------------------------------------------------------------------------------
@@ -224,7 +357,7 @@ def _pointer(steps: list[str | int]) -> str:
 def _compose_text(text: Any) -> tuple[yaml.Node, ...]:
     """The node trees of YAML text or a stream (none if it does not parse)."""
     try:
-        return tuple(n for n in yaml.compose_all(text, Loader=_Loader) if n is not None)
+        return tuple(yamlio.compose_nodes(text))
     except yamlio.ERRORS:
         return ()
 

@@ -144,7 +144,7 @@ def _index_resource_file(path: Path, index: OriginIndex, secrets: SecretValues |
     if text is None:
         return
     try:
-        docs = yamlio.load_all(text)
+        docs = yamlio.load_all_fast(text)
     except yamlio.ERRORS:
         return  # kustomize reports it
     rel = Path(os.path.relpath(path)).as_posix()
@@ -153,8 +153,23 @@ def _index_resource_file(path: Path, index: OriginIndex, secrets: SecretValues |
             ns = doc["metadata"].get("namespace")
             index.add(str(doc.get("kind", "")), str(doc["metadata"].get("name", "")), rel,
                       namespace=ns if isinstance(ns, str) else None)
-            if secrets is not None:
-                secrets.add_object(doc)
+    if secrets is not None:
+        # Read again if something is ever scrubbed, rather than kept in memory until then.
+        secrets.defer(lambda: _scan_file(path, secrets), source=True)
+
+
+def _scan_file(path: Path, secrets: SecretValues) -> None:
+    """Every value of a resource or patch file that no output may show."""
+    text = _read_text(path)
+    depths: list[int] = []
+    try:
+        docs = yamlio.load_all_fast(text, depths) if text is not None else []
+    except yamlio.ERRORS:
+        return
+    tree = len(depths) == len(docs) and all(d < yamlio.UNKNOWN_DEPTH for d in depths)
+    for doc in docs:
+        if isinstance(doc, dict):
+            secrets.add_object(doc, tree=tree)
 
 
 def _collect_generator_secrets(directory: Path, data: dict[str, Any], secrets: SecretValues) -> None:
@@ -181,7 +196,7 @@ def _collect_generator_secrets(directory: Path, data: dict[str, Any], secrets: S
                 secrets.add_object({"kind": "ConfigMap", "data": pairs})
     for patch in _list(data.get("patches")):
         if isinstance(patch, dict) and isinstance(patch.get("path"), str):
-            _index_resource_file(directory / patch["path"], OriginIndex(), secrets)
+            secrets.defer(lambda path=directory / patch["path"]: _scan_file(path, secrets), source=True)
         if isinstance(patch, dict) and isinstance(patch.get("patch"), str):
             try:
                 for doc in yamlio.load_all(patch["patch"]):
@@ -343,9 +358,11 @@ def render(
         stdout = launch.finish(proc, name, timeout, memory_mib, left=timeout - (time.monotonic() - started))
         if cancel.is_set:
             raise PolicycheckError(f"{name}: render cancelled")
-        objects = _parse(stdout, name, overlay, index)
+        objects, tree = _parse(stdout, name, overlay, index)
     except PolicycheckError as exc:
         raise PolicycheckError(secrets.scrub(str(exc))) from None
+    # Rendered: what can still be scrubbed is about the objects (collected when first needed).
+    secrets.forget_sources()
     out = Rendered(name, objects, secrets, time.monotonic() - started)
     hook = after_parse() if after_parse else None
     if hook is not None:
@@ -354,8 +371,7 @@ def render(
             out.started = ("started", hook(out))
         except Exception as exc:  # noqa: BLE001 - the overlay's own error, raised where it is checked
             out.started = ("failed", exc)
-    for obj in objects:
-        secrets.add_object(obj.doc)
+    secrets.defer(lambda: [secrets.add_object(obj.doc, tree=tree) for obj in objects])
     return out
 
 
@@ -379,12 +395,13 @@ _TOP_KEY = re.compile(r"^(kind|apiVersion):[ \t]*['\"]?([^'\"\s]+)", re.M)
 _META_NAME = re.compile(r"^metadata:[ \t]*\n(?:[ \t]+.*\n)*?[ \t]+name:[ \t]*['\"]?([^'\"\s]+)", re.M)
 
 
-def _documents(stdout: str) -> list[Any]:
+def _documents(stdout: str, depths: list[int] | None = None) -> list[Any]:
     """The rendered documents; one that cannot be read (libyaml's nesting
     limit, say) becomes a stand-in object with a parse problem, the others
-    are still checked."""
+    are still checked. ``depths`` gets each document's nesting depth when the
+    reader could tell it."""
     try:
-        return yamlio.load_all(stdout)
+        return yamlio.load_all_fast(stdout, depths)
     except yamlio.ERRORS:
         pass
     docs: list[Any] = []
@@ -405,9 +422,15 @@ def _documents(stdout: str) -> list[Any]:
 _UNREADABLE = "\x00unreadable"
 
 
-def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sObject]:
+def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> tuple[list[K8sObject], bool]:
+    """The objects, and whether the reader saw that no node of them is shared (no alias)."""
     objects: list[K8sObject] = []
-    for number, doc in enumerate(_documents(stdout), start=1):
+    depths: list[int] = []
+    docs = _documents(stdout, depths)
+    if len(depths) != len(docs):
+        depths = []
+    tree = bool(depths) and all(d < yamlio.UNKNOWN_DEPTH for d in depths)
+    for number, doc in enumerate(docs, start=1):
         if doc is None:
             continue
         if not isinstance(doc, dict):
@@ -428,12 +451,13 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> list[K8sOb
             value = meta.get(key) if isinstance(meta, dict) else None
             if value is not None and not isinstance(value, str):
                 obj.parse_problems[f"metadata.{key}"] = f"expected string, got {type_name(value)}"
-        obj.too_deep = depth_exceeded(doc)
+        # (the reader measured the depth: the walk only runs to find the path of one too deep)
+        obj.too_deep = depth_exceeded(doc) if not depths or depths[number - 1] > MAX_DEPTH else None
         if unreadable:
             obj.parse_problems["(object)"] = unreadable
             obj.too_deep = "(object)"  # nothing to validate or pass on: only the stand-in is known
         objects.append(obj)
-    return objects
+    return objects, tree
 
 
 def _pop_origin(meta: dict[str, Any], root: Path) -> tuple[str | None, str | None]:

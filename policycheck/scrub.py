@@ -63,11 +63,13 @@ import binascii
 import json
 import math
 import re
+import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from policycheck.credentials import (
+    NEEDS,
     PRIVATE_KEY_HEADER,
     VALUE_PATTERNS,
     name_looks_secret,
@@ -315,12 +317,41 @@ class SecretValues:
         self._pattern: re.Pattern[str] | None = None
         self._compiled = True
         self.overflowed = False
+        # Collections left for when something is first scrubbed: walking every
+        # string of a big render costs seconds, and most checks never scrub.
+        self._pending: list[tuple[bool, Callable[[], None]]] = []
+        self._tree = False
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
+        self._resolve()
         return len(self._values)
 
     def __contains__(self, value: object) -> bool:
+        self._resolve()
         return value in self._values
+
+    def defer(self, collect: Callable[[], None], *, source: bool = False) -> None:
+        """Run ``collect`` (which adds values) before the first scrub, not now. A ``source``
+        collection (values of the input files) matters only for a tool's error about those
+        files: ``forget_sources`` drops it once the render succeeded."""
+        with self._lock:
+            self._pending.append((source, collect))
+
+    def forget_sources(self) -> None:
+        """The render succeeded: what can still be scrubbed (Rego messages, our own errors) is
+        about the rendered objects, whose values are collected on their own."""
+        with self._lock:
+            self._pending = [(source, collect) for source, collect in self._pending if not source]
+
+    def _resolve(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            for _, collect in pending:
+                try:
+                    collect()
+                except Exception:  # noqa: BLE001, S110 - best effort, as add_object
+                    pass
 
     # -- collecting ----------------------------------------------------------
 
@@ -370,9 +401,14 @@ class SecretValues:
             return
         self._add_generated(text, lines=True)
 
-    def add_object(self, doc: object) -> None:
+    def add_object(self, doc: object, *, tree: bool = False) -> None:
         """Every value of one Kubernetes object (as loaded from YAML, any
-        shape) that no output may show. Never raises."""
+        shape) that no output may show. Never raises.
+
+        ``tree``: the caller knows no node is shared (the YAML had no alias),
+        so its strings can be read from its JSON text; a shared node (an alias
+        bomb) would be written out once per reference there."""
+        self._tree = tree
         try:
             self._add_object(doc)
         except Exception:  # noqa: BLE001, S110 - best effort on hostile shapes; the walk above is bounded
@@ -414,7 +450,27 @@ class SecretValues:
 
     def _walk(self, root: object) -> None:
         """Strings anywhere that look like a credential, and credential-named
-        ``env`` values of containers of any kind (custom workloads too)."""
+        ``env`` values of containers of any kind (custom workloads too).
+
+        Read from the object's JSON text: the regular expressions run over it
+        in C, and only the strings around a hit are decoded and tested (a 4 MB
+        CRD takes milliseconds instead of seconds). Objects JSON cannot write
+        are walked node by node."""
+        if not self._tree:
+            self._walk_nodes(root)
+            return
+        try:
+            text = json.dumps(root, ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):
+            self._walk_nodes(root)
+            return
+        for string in _strings_around(NEEDS, text):
+            if value_looks_secret(string):
+                self._add_credential_text(string)
+        if '"env": [' in text:
+            self._walk_nodes(root, strings=False)
+
+    def _walk_nodes(self, root: object, strings: bool = True) -> None:
         stack = [root]
         seen: set[int] = set()
         nodes = 0
@@ -422,7 +478,7 @@ class SecretValues:
             node = stack.pop()
             nodes += 1
             if isinstance(node, str):
-                if id(node) not in seen:
+                if strings and id(node) not in seen:
                     seen.add(id(node))
                     if value_looks_secret(node):
                         self._add_credential_text(node)
@@ -533,6 +589,7 @@ class SecretValues:
     # -- scrubbing -----------------------------------------------------------
 
     def _regex(self) -> re.Pattern[str] | None:
+        self._resolve()
         if not self._compiled:
             self._pattern = _compile(self._values)
             self._compiled = True
@@ -576,6 +633,41 @@ def scrub(text: object) -> str:
     """``text`` with Go dumps and credential-looking values replaced (no
     collected values)."""
     return SecretValues().scrub(text)
+
+
+def _strings_around(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """The JSON strings of ``text`` (keys and values) in which ``pattern`` matches, decoded, once each."""
+    end = -1
+    for match in pattern.finditer(text):
+        if match.start() < end:
+            continue  # inside the string already given
+        start = match.start()
+        while True:  # the opening quote: the nearest one not escaped
+            start = text.rfind('"', 0, start)
+            if start < 0 or _unescaped(text, start):
+                break
+        end = match.end()
+        while True:
+            end = text.find('"', end)
+            if end < 0 or _unescaped(text, end):
+                break
+            end += 1
+        if start < 0 or end < 0:
+            return
+        end += 1
+        try:
+            value = json.loads(text[start:end])
+        except ValueError:
+            continue
+        if isinstance(value, str):
+            yield value
+
+
+def _unescaped(text: str, quote: int) -> bool:
+    backslashes = 0
+    while quote - backslashes - 1 >= 0 and text[quote - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 0
 
 
 def _pod_specs(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

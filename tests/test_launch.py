@@ -146,3 +146,107 @@ def test_an_overlay_with_an_emoji_passes_the_rego_stage(tmp_path):
     assert out.returncode in (0, 1), out.stderr
     report = json.loads(out.stdout)
     assert report["tool"]["conftest"] and report["overlays"][0]["error"] is None
+
+
+# --------------------------------------------------------------------------- the fast YAML reader
+
+_scalar_text = st.sampled_from(["true", "False", "on", "yes", "~", "null", "", "0o17", "0x1F", "-0", "+12", "1e3",
+                                "-.inf", ".NaN", "1.", ".5", "2026-02-30", "=", "1:30", "<<", "a b", "'q'", "x: y",
+                                "#c", "- d", "& e", "* f", "! g", "!!str 5", "!!binary aGk=", "!t x", "é", "😀"])
+
+
+def _yaml_tree(depth: int = 0) -> st.SearchStrategy[str]:
+    leaf = st.one_of(_scalar_text, _scalar_text.map(lambda s: '"' + s.replace('"', "") + '"'))
+    if depth > 2:
+        return leaf
+    inner = _yaml_tree(depth + 1)
+    return st.one_of(
+        leaf,
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.lists(st.tuples(leaf, inner), max_size=3).map(
+            lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"),
+        st.tuples(st.sampled_from(["&a ", "&b ", ""]), inner).map(lambda t: t[0] + t[1]),
+        st.sampled_from(["*a", "*b", "? [k]\n: v", "<<: {m: 1}", "!!map {a: 1}", "!!seq [1]"]),
+    )
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values, types and key order (repr also prints recursive structures and NaN)."""
+    return repr(a) == repr(b)
+
+
+@settings(max_examples=int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250")), deadline=None)
+@given(st.lists(_yaml_tree(), min_size=1, max_size=4))
+def test_the_fast_reader_gives_what_the_core_reader_gives(documents):
+    text = "\n---\n".join(f"k: {d}" if i % 2 else d for i, d in enumerate(documents)) + "\n"
+    try:
+        slow: object = yamlio.load_all(text)
+    except yamlio.ERRORS as exc:
+        slow = type(exc)
+    try:
+        fast: object = yamlio.load_all_fast(text)
+    except yamlio.ERRORS as exc:
+        fast = type(exc)
+    assert _same(slow, fast), text
+
+
+def test_the_fast_reader_reads_the_real_renders_alike(rendered):
+    from policycheck.conftest import conftest_input  # noqa: F401 - (the render fixture loaded it)
+
+    for overlay in rendered:
+        text = subprocess.run(["kubectl", "kustomize", f"overlays/{overlay}"], capture_output=True, text=True,
+                              timeout=60, check=True, env={**os.environ, "PATH": f"{Path(sys.executable).parent}:"
+                                                                                   f"{os.environ['PATH']}"}).stdout
+        assert _same(yamlio.load_all(text), yamlio.load_all_fast(text))
+
+
+@settings(max_examples=int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250")), deadline=None)
+@given(st.lists(st.integers(0, 130), min_size=1, max_size=4), st.booleans())
+def test_the_depth_the_reader_measures_is_the_depth_of_the_objects(depths, alias):
+    from policycheck.model import MAX_DEPTH
+    from policycheck.render import depth_exceeded
+
+    documents = []
+    for depth in depths:
+        nested = "[" * depth + "1" + "]" * depth
+        documents.append(f"a: &x {nested}\nb: {{c: *x}}\n" if alias else f"a: {nested}\n")
+    measured: list[int] = []
+    try:
+        docs = yamlio.load_all_fast("---\n".join(documents), measured)
+    except yamlio.ERRORS:
+        return  # libyaml's own nesting limit: the render reads such documents one by one
+    assert len(measured) in (0, len(docs))
+    for doc, depth in zip(docs, measured, strict=False):
+        assert (depth > MAX_DEPTH) == (depth_exceeded(doc) is not None) or depth >= 1 << 30
+
+
+def _shape(node: object, seen: set[int] | None = None) -> object:
+    """A node tree without tags: kind, value, start line and column, style of each node."""
+    import yaml as pyyaml
+
+    seen = set() if seen is None else seen
+    mark = getattr(node, "start_mark", None)
+    where = (mark.line, mark.column) if mark else None
+    if isinstance(node, pyyaml.ScalarNode):
+        return ("s", node.value, where, node.style)
+    if id(node) in seen:
+        return ("alias", where)
+    seen.add(id(node))
+    if isinstance(node, pyyaml.MappingNode):
+        return ("m", where, [(_shape(k, seen), _shape(v, seen)) for k, v in node.value])
+    return ("q", where, [_shape(v, seen) for v in node.value])
+
+
+@settings(max_examples=int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250")), deadline=None)
+@given(st.lists(_yaml_tree(), min_size=1, max_size=4))
+def test_the_fast_composer_gives_the_lines_the_full_composer_gives(documents):
+    text = "\n---\n".join(f"k:\n  - {d}\n  - |\n    x\n" if i % 2 else d for i, d in enumerate(documents)) + "\n"
+    try:
+        full: object = [_shape(n) for n in yamlio.compose_all(text)]
+    except yamlio.ERRORS as exc:
+        full = type(exc).__mro__[-3]  # the YAMLError family
+    try:
+        fast: object = [_shape(n) for n in yamlio.compose_nodes(text)]
+    except yamlio.ERRORS as exc:
+        fast = type(exc).__mro__[-3]
+    assert repr(full) == repr(fast), text

@@ -172,3 +172,70 @@ def test_a_crafted_target_name_does_not_stall_the_check(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stderr
     [finding] = json.loads(out.stdout)["findings"]
     assert (finding["rule"], finding["source"]["file"], finding["source"]["line"]) == ("host-namespaces", "o/d.yaml", 10)
+
+
+# --- big resource files: indexed by a scan, composed one document at a time -----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.sampled_from(["web", "'web'", '"web"', "a.b-c", "x y", "'it''s'", '"q\\"x"', "!t z", "&a n", "{}",
+                          "web # note", "", "~"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(kind=_names, name=_names, namespace=st.none() | _names, extra=st.booleans(), indent=st.sampled_from([2, 4]))
+def test_the_scan_of_a_document_finds_what_composing_it_finds(kind, name, namespace, extra, indent):
+    from policycheck import provenance, yamlio
+
+    pad = " " * indent
+    lines = ["apiVersion: v1", f"kind: {kind}", "metadata:"]
+    if extra:
+        lines += [f"{pad}labels:", f"{pad}{pad}name: label-not-name"]
+    lines.append(f"{pad}name: {name}")
+    if namespace is not None:
+        lines.append(f"{pad}namespace: {namespace}")
+    lines.append("spec: {}")
+    text = "\n".join(lines) + "\n"
+    scanned = provenance._scan_identity(text)
+    if scanned is None:
+        return  # the file's other documents are still scanned; this one is composed instead
+    try:
+        nodes = yamlio.compose_nodes(text)
+    except yamlio.ERRORS:
+        return
+    assert scanned == provenance._node_identity(nodes[0]), text
+
+
+def test_findings_in_a_big_resource_file_point_at_the_same_lines(tmp_path, monkeypatch):
+    """A file over LAZY_BYTES is indexed by a scan; the lines are the ones composing it all gives."""
+    import subprocess
+    import sys
+
+    from policycheck import provenance
+
+    overlay = tmp_path / "big"
+    overlay.mkdir()
+    docs = []
+    for i in range(40):
+        lines = 200 if i % 10 else 3000  # every tenth document alone is bigger than LAZY_BYTES / 4
+        pad = "\n".join(f"    line {j} of a long embedded configuration file" for j in range(lines))
+        docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  labels:\n    app: x\n"
+                    f"data:\n  blob: |\n{pad}\n")
+    docs.insert(7, "# a comment-only document\n")
+    docs.append("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: flow-style}\nspec:\n  selector: {}\n"
+                "  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx\n")
+    (overlay / "all.yaml").write_text("---\n".join(docs), encoding="utf-8")
+    (overlay / "kustomization.yaml").write_text("resources:\n- all.yaml\n", encoding="utf-8")
+    assert (overlay / "all.yaml").stat().st_size > provenance.LAZY_BYTES
+
+    def report(lazy_bytes: int) -> list:
+        out = subprocess.run([sys.executable, "-c", "import sys; from policycheck import provenance, cli; "
+                              f"provenance.LAZY_BYTES = {lazy_bytes}; sys.exit(cli.main(sys.argv[1:]))",
+                              str(overlay), "--format", "json", "--no-cache"], capture_output=True, text=True,
+                             timeout=120, check=False)
+        assert out.returncode in (0, 1), out.stderr
+        return [(f["rule"], f["name"], f["source"]) for f in json.loads(out.stdout)["findings"]]
+
+    lazy, composed = report(provenance.LAZY_BYTES), report(1 << 40)
+    assert lazy == composed and len({json.dumps(source) for _, _, source in lazy}) > 10

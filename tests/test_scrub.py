@@ -406,3 +406,60 @@ def test_add_object_never_raises_on_any_shape(doc: object) -> None:
     # The private entry point: add_object's own catch-all would hide a crash.
     values._add_object(doc)
     assert not values.scrub(repr(doc)).startswith(WITHHELD)
+
+
+def test_the_substring_prefilter_never_hides_a_credential_pattern():
+    """value_looks_secret skips the patterns for strings without their telltale substrings:
+    every pattern must need one of them."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from policycheck import credentials
+
+    alphabet = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/@_-. ") +
+                               ["://", "-----BEGIN ", "PRIVATE KEY-----", "sk-", "AKIA", "ghp_", "xoxb-"])
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.lists(alphabet, max_size=60).map("".join))
+    def check(text: str) -> None:
+        matched = any(p.search(text) for p in credentials.VALUE_PATTERNS)
+        assert credentials.value_looks_secret(text) == matched
+        if matched:
+            assert credentials.NEEDS.search(text)
+
+    check()
+
+
+def test_strings_read_from_json_text_are_the_strings_a_walk_finds():
+    """add_object(tree=True) reads the object's JSON text; it keeps what the node walk keeps."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tokens = st.sampled_from(["postgres://app:Xk2pL9vQ@db:5432/x", "sk-" + "a1B2" * 6, "AKIA" + "Q" * 16,
+                              "ghp_" + "z9" * 16, "xoxb-" + "1a2b" * 4, "plain", "say \"hi\"", "back\\slash",
+                              "-----BEGIN RSA PRIVATE KEY-----", "line\nbreak", "é ü", "https://host/path", ""])
+    values = st.recursive(tokens | st.integers() | st.none(),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(tokens, inner, max_size=3),
+                          max_leaves=12)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.dictionaries(tokens, values, max_size=4))
+    def check(doc: dict) -> None:
+        walked, read = SecretValues(), SecretValues()
+        walked.add_object(doc)
+        read.add_object(doc, tree=True)
+        assert sorted(walked._values) == sorted(read._values)
+
+    check()
+
+
+def test_a_shared_node_is_walked_once_not_written_out_per_reference():
+    import time
+
+    node: list = ["postgres://app:Xk2pL9vQ@db:5432/x"]
+    for _ in range(40):  # 2**40 references when written out
+        node = [node, node]
+    values = SecretValues()
+    start = time.monotonic()
+    values.add_object({"kind": "ConfigMap", "data": {"bomb": node}})
+    assert time.monotonic() - start < 5 and "postgres://app:Xk2pL9vQ@db:5432/x" in values
