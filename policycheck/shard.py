@@ -31,8 +31,14 @@ def parse(spec: str) -> tuple[int, int]:
     return index, count
 
 
+# What checking any overlay costs, in bytes of input it weighs as much as: about the time a
+# render of a few small files takes next to the time per megabyte of a big one.
+BASE_WEIGHT = 256 * 1024
+
+
 def weights(overlays: list[Path]) -> dict[Path, int]:
-    """Bytes each overlay's render reads (at least 1); files shared by overlays count for each."""
+    """Each overlay's weight: BASE_WEIGHT plus the bytes its render reads (files shared by
+    overlays count for each)."""
     from policycheck.inputs import Walker  # noqa: PLC0415 - a YAML reader, only when sharding
 
     walker = Walker(sizes_only=True)
@@ -42,7 +48,7 @@ def weights(overlays: list[Path]) -> dict[Path, int]:
             size = walker.walk(overlay).size
         except Exception:  # noqa: BLE001 - an overlay the walk cannot read still gets a shard
             size = 0
-        out[overlay] = max(1, size)
+        out[overlay] = BASE_WEIGHT + size
     return out
 
 
