@@ -49,9 +49,9 @@ MAX_ENTRY_BYTES = 256 * 1024 * 1024
 
 
 def directory() -> Path:
-    base = os.environ.get("POLICYCHECK_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "policycheck")
-    return Path(base) / "results"
+    from policycheck.toolcache import cache_root  # noqa: PLC0415
+
+    return cache_root() / "results"
 
 
 def _identity(path: str | None) -> str:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from policycheck import conftest, engine
 from policycheck.cache import Cache
 from policycheck.config import Config
-from policycheck.launch import Kustomize, Renders, start_renders
+from policycheck.launch import Kustomize, Renders, Task, in_thread, start_renders
 from policycheck.model import Finding, PolicycheckError
 from policycheck.render import Rendered
 from policycheck.report import OverlayResult, Report
@@ -74,9 +73,9 @@ def _after_parse(settings: Settings) -> Callable[[Rendered], Callable[[], list[d
 
 
 def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rendered],
-                  rego_pool: ThreadPoolExecutor) -> OverlayResult:
-    """Check one overlay; ``rendered`` returns its render (or raises); conftest runs in
-    ``rego_pool`` while the built-in rules run here."""
+                  waits: list[Task] | None = None) -> OverlayResult:
+    """Check one overlay; ``rendered`` returns its render (or raises); conftest runs in a
+    thread of its own (added to ``waits``) while the built-in rules run here."""
     name = overlay.as_posix()
     try:
         profile = settings.config.profile_for(name, settings.profile)
@@ -97,7 +96,7 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
             return result
         result.notes.append(f"{name} renders no objects")
     try:
-        rego_run: Future[list[dict]] | None = None
+        rego_run: Task | None = None
         if out.started is None:  # (the render thread did not start it)
             job = rego_job(out, settings, profile.name)
         elif out.started[0] == "failed":
@@ -105,7 +104,9 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         else:
             job = out.started[1]
         if job is not None:
-            rego_run = rego_pool.submit(job)  # conftest runs beside the built-in rules
+            rego_run = in_thread(job, "policycheck-rego")  # conftest runs beside the built-in rules
+            if waits is not None:
+                waits.append(rego_run)
         elif settings.rego and wants_rego(settings):
             result.notes.append(f"Rego stage off for {name} (profile {profile.name})")
         ran: dict[str, list] = {}
@@ -161,18 +162,23 @@ def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None =
         from policycheck import schema  # noqa: PLC0415
 
         schema.prewarm(settings.kube_version, first.done)
+    waits: list[Task] = []
     try:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="policycheck-rego") as rego_pool:
-            for i, (overlay, future) in enumerate(zip(overlays, futures, strict=True)):
-                if i in cached:
-                    results.append(cached[i])
-                    continue
-                result = check_overlay(overlay, settings, future.result, rego_pool)
-                if cache is not None and keys[i]:
-                    cache.put(keys[i], result)
-                results.append(result)
+        for i, (overlay, future) in enumerate(zip(overlays, futures, strict=True)):
+            if i in cached:
+                results.append(cached[i])
+                continue
+            result = check_overlay(overlay, settings, future.result, waits)
+            if cache is not None and keys[i]:
+                cache.put(keys[i], result)
+            results.append(result)
     finally:
         renders.shutdown()
+        for task in waits:  # a conftest left running by a failed check still cleans up after itself
+            try:
+                task.result(timeout=settings.timeout)
+            except Exception:  # noqa: BLE001, S110 - its overlay already has its error
+                pass
     findings: list[Finding] = [f for r in results for f in r.findings]
     return Report(
         tool={"name": "policycheck", "kustomize": settings.kustomize.description,

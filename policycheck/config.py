@@ -24,7 +24,6 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,7 +194,7 @@ def _parse_failure(label: str, exc: BaseException) -> PolicycheckError:
         reason = f"{exc.problem}{mark}"
     elif isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
-    elif not isinstance(exc, yaml.YAMLError | tomllib.TOMLDecodeError | ValueError):
+    elif not isinstance(exc, yaml.YAMLError | ValueError):  # (tomllib.TOMLDecodeError is a ValueError)
         reason = f"a value cannot be built ({type(exc).__name__})"
     else:
         lines = str(exc).splitlines()
@@ -217,6 +216,8 @@ def _read(path: Path, label: str) -> tuple[Any, Source]:
     """The config data of a file and its Source; a one-line PolicycheckError when it does not parse."""
     try:
         if path.suffix == ".toml":
+            import tomllib  # noqa: PLC0415 - 5 ms, only for a TOML config
+
             data, source = tomllib.loads(path.read_text(encoding="utf-8")), Source(label)
             data = _tool_section(data, source)
         else:
@@ -242,6 +243,8 @@ def find_config(explicit: str | None) -> tuple[dict[str, Any], Source | None]:
     pyproject = Path("pyproject.toml")
     if pyproject.is_file():
         label = "pyproject.toml"
+        import tomllib  # noqa: PLC0415 - 5 ms, only when there is no policycheck.yaml
+
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except Exception as exc:  # noqa: BLE001 - as in _read

@@ -12,32 +12,43 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tempfile
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-
-_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policycheck-version")
 
 
 class ToolVersion:
-    """A tool's version, asked in the background (from the cache when the
+    """A tool's version, asked in a background thread (from the cache when the
     binary is unchanged) and waited for only when someone reads it."""
 
     def __init__(self, path: str, ask: Callable[[], str]) -> None:
-        self._future: Future[str] = _BACKGROUND.submit(cached_version, path, ask)
+        self._done = threading.Event()
+        self._value = "unknown"
+
+        def run() -> None:
+            try:
+                self._value = cached_version(path, ask)
+            except (OSError, ValueError, subprocess.SubprocessError):
+                pass
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, name="policycheck-version", daemon=True).start()
 
     def get(self) -> str:
-        try:
-            return self._future.result(timeout=30)
-        except (TimeoutError, OSError, ValueError, subprocess.SubprocessError):
-            return "unknown"
+        self._done.wait(timeout=30)
+        return self._value
+
+
+def cache_root() -> Path:
+    """$POLICYCHECK_CACHE, else $XDG_CACHE_HOME/policycheck, else ~/.cache/policycheck."""
+    base = os.environ.get("POLICYCHECK_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "policycheck")
+    return Path(base)
 
 
 def _cache_file() -> Path:
-    base = os.environ.get("POLICYCHECK_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "policycheck")
-    return Path(base) / "tool-versions.json"
+    return cache_root() / "tool-versions.json"
 
 
 def _key(path: str) -> str | None:
@@ -63,6 +74,8 @@ def cached_version(path: str, ask: Callable[[], str]) -> str:
     if key and version != "unknown":
         cache[key] = version
         try:
+            import tempfile  # noqa: PLC0415 - only when a version is new
+
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=cache_file.parent, delete=False, suffix=".tmp",
                                              encoding="utf-8") as fh:

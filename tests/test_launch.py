@@ -250,3 +250,38 @@ def test_the_fast_composer_gives_the_lines_the_full_composer_gives(documents):
     except yamlio.ERRORS as exc:
         fast = type(exc).__mro__[-3]
     assert repr(full) == repr(fast), text
+
+
+# --------------------------------------------------------------------------- schemas kept in the cache
+
+_VALIDATE = """
+import json, sys
+from policycheck import schema
+docs = [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+         "spec": {"replicas": "two", "selector": {}, "template": {"spec": {"containers": [{"name": "c", "bogus": 1}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": "x"}]}},
+        {"apiVersion": "example.com/v1", "kind": "Widget"}]
+out = [None if (e := schema.validate(d)) is None else [[x.field, x.message] for x in e] for d in docs]
+print(json.dumps(out))
+"""
+
+
+def test_schemas_read_back_from_the_cache_validate_alike(tmp_path):
+    env = {**os.environ, "POLICYCHECK_CACHE": str(tmp_path)}
+
+    def validate() -> list:
+        out = subprocess.run([sys.executable, "-c", _VALIDATE], env=env, capture_output=True, text=True, timeout=60,
+                             check=True)
+        return json.loads(out.stdout)
+
+    fresh = validate()
+    assert fresh[2] is None and fresh[0] and fresh[1]
+    stored = sorted(p.name for p in (tmp_path / "schemas").rglob("*.json"))
+    assert "index.json" in stored and any(name.startswith("io.k8s.api.apps.v1.Deployment") for name in stored)
+    assert validate() == fresh  # read back
+    for path in (tmp_path / "schemas").rglob("*.json"):  # damaged entries are computed again
+        path.write_text('{"$ref": "#/$defs/nothing", "$defs": {}}' if path.name != "index.json" else "[1]")
+    assert validate() == fresh
+    (tmp_path / "not-a-directory").write_text("")
+    env["POLICYCHECK_CACHE"] = str(tmp_path / "not-a-directory")  # a cache that cannot be written is only slower
+    assert validate() == fresh
