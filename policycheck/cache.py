@@ -143,6 +143,7 @@ class Cache:
         try:
             with open(path, "rb") as fh:
                 raw = fh.read(MAX_ENTRY_BYTES + 1)
+                modified = os.fstat(fh.fileno()).st_mtime
             if len(raw) > MAX_ENTRY_BYTES:
                 return None
             data = json.loads(raw)
@@ -154,10 +155,11 @@ class Cache:
             return None
         if result.path != overlay or result.error or any(f.obj.overlay != overlay for f in findings):
             return None
-        try:
-            os.utime(path)  # in use: not pruned
-        except OSError:
-            pass
+        if modified < time.time() - 86400:
+            try:
+                os.utime(path)  # in use: not pruned (marked once a day: a write costs more than a read)
+            except OSError:
+                pass
         self.hits += 1
         return result
 

@@ -157,6 +157,7 @@ def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None =
             if hit is not None:
                 cached[i] = hit
                 renders.cancel(i)
+    renders.more_workers()  # (with the cache on, only one render ran until it had answered)
     first = next((futures[i] for i in range(len(overlays)) if i not in cached), None)
     if first is not None and settings.kube_version:
         from policycheck import schema  # noqa: PLC0415

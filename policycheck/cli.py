@@ -18,7 +18,14 @@ from pathlib import Path
 
 from policycheck import __version__
 from policycheck.errors import PolicycheckError
-from policycheck.launch import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, discover, find_kustomize, start_renders
+from policycheck.launch import (
+    DEFAULT_MEMORY_MIB,
+    DEFAULT_TIMEOUT,
+    RENDER_WORKERS,
+    discover,
+    find_kustomize,
+    start_renders,
+)
 from policycheck.textsafe import escape
 
 # Only the launcher is imported before kustomize runs: the model, the rule
@@ -202,7 +209,7 @@ def _check(args: argparse.Namespace) -> int:
     args.shard_info = shard
     kustomize = find_kustomize(args.kustomize)
     renders = start_renders(overlays, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
-                            allow_remote=args.allow_remote)
+                            allow_remote=args.allow_remote, workers=RENDER_WORKERS if args.no_cache else 1)
     try:
         return _evaluate(args, overlays, skipped, kustomize, renders)
     finally:

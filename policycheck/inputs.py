@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from policycheck import yamlio
-from policycheck.launch import _REMOTE, KUSTOMIZATION_NAMES
+from policycheck.launch import _REMOTE, KUSTOMIZATION_NAMES, read_kustomization
 
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -165,8 +165,7 @@ def _read_directory(directory: Path) -> tuple[list[Path], list[Path], str | None
     if kfile is None:
         return files, [], None  # kustomize says what is wrong
     try:
-        with open(kfile, encoding="utf-8") as fh:
-            data = yamlio.load(fh)
+        data = read_kustomization(kfile)
     except (OSError, UnicodeDecodeError, *yamlio.ERRORS):
         return files, [], "a kustomization does not parse"
     if not isinstance(data, dict):

@@ -236,8 +236,7 @@ def _local_includes(directory: Path) -> tuple[set[Path], bool]:
 
     kfile = kustomization_file(directory)
     try:
-        with open(kfile, encoding="utf-8") as fh:  # type: ignore[arg-type]
-            data = yamlio.load(fh)
+        data = read_kustomization(kfile)  # type: ignore[arg-type]
     except (OSError, UnicodeDecodeError, *yamlio.ERRORS):
         return set(), False
     if not isinstance(data, dict):
@@ -253,6 +252,55 @@ def _local_includes(directory: Path) -> tuple[set[Path], bool]:
             except (OSError, ValueError):
                 continue
     return out, data.get("kind") == "Component"
+
+
+_KUSTOMIZATIONS: dict[tuple[str, int, int, int], Any] = {}
+
+
+def read_kustomization(path: Path) -> Any:
+    """A kustomization file's content (core schema), read once per run however many overlays
+    share it (the search, the cache's walk and the render's walk all read it). Raises what
+    reading and parsing raise."""
+    from policycheck import yamlio  # noqa: PLC0415
+
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _KUSTOMIZATIONS:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        try:
+            _KUSTOMIZATIONS[key] = (yamlio.load_fast(text), None)
+        except (*yamlio.ERRORS,) as exc:
+            _KUSTOMIZATIONS[key] = (None, exc)
+    data, error = _KUSTOMIZATIONS[key]
+    if error is not None:
+        raise error
+    return copy_tree(data)
+
+
+def copy_tree(value: Any) -> Any:
+    """A copy of YAML data that shares no dict or list with ``value`` (iterative; a node
+    shared through an alias, or one that contains itself, stays so in the copy)."""
+    if not isinstance(value, dict | list):
+        return value
+    copies: dict[int, Any] = {id(value): {} if isinstance(value, dict) else []}
+    stack = [value]
+    while stack:
+        source = stack.pop()
+        target = copies[id(source)]
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in items:
+            copied = item
+            if isinstance(item, dict | list):
+                if id(item) not in copies:
+                    copies[id(item)] = {} if isinstance(item, dict) else []
+                    stack.append(item)
+                copied = copies[id(item)]
+            if isinstance(target, dict):
+                target[key] = copied
+            else:
+                target.append(copied)
+    return copies[id(value)]
 
 
 def _entries(value: Any) -> list[str]:
@@ -468,7 +516,7 @@ class Renders:
     overlay, in order. (A thread pool of the standard library would import logging
     and more before the first render: about 15 ms.)"""
 
-    def __init__(self, jobs: list[tuple[Path, Kustomize, dict[str, Any]]]) -> None:
+    def __init__(self, jobs: list[tuple[Path, Kustomize, dict[str, Any]]], workers: int = RENDER_WORKERS) -> None:
         self.futures = [Task() for _ in jobs]
         self.cancels = [Cancel() for _ in jobs]
         self._jobs = jobs
@@ -478,7 +526,15 @@ class Renders:
         # Set by the check once it knows its settings: what a render thread starts
         # as soon as its objects are parsed (policycheck.check.Rego).
         self.after_parse: Any = None
-        for i in range(max(1, min(RENDER_WORKERS, len(jobs)))):
+        self._workers = 0
+        self.more_workers(workers)
+
+    def more_workers(self, count: int = RENDER_WORKERS) -> None:
+        """Let up to ``count`` renders run at once (never fewer than already do)."""
+        with self._lock:
+            start = range(self._workers, max(1, min(count, RENDER_WORKERS, len(self._jobs))))
+            self._workers = max(self._workers, start.stop)
+        for i in start:
             threading.Thread(target=self._work, name=f"policycheck-render-{i}", daemon=True).start()
 
     def _work(self) -> None:
@@ -529,9 +585,14 @@ def _render_task(overlay: Path, kustomize: Kustomize, cancel: Cancel, options: d
 
 
 def start_renders(overlays: list[Path], kustomize: Kustomize, *, timeout: float, memory_mib: int,
-                  allow_remote: bool) -> Renders:
-    """Start every render (subprocesses, in parallel) before anything else loads."""
+                  allow_remote: bool, workers: int = RENDER_WORKERS) -> Renders:
+    """Start the renders (subprocesses, ``workers`` at a time) before anything else loads.
+
+    With the result cache on, one render starts at once and the others once the cache has
+    answered what it can (``Renders.more_workers``): a warm run then stops one render, not
+    one per core.
+    """
     options = {"timeout": timeout, "memory_mib": memory_mib, "allow_remote": allow_remote}
-    renders = Renders([(o, kustomize, options) for o in overlays])
+    renders = Renders([(o, kustomize, options) for o in overlays], workers)
     kustomize.prefetch()
     return renders

@@ -232,8 +232,7 @@ def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = 
             continue
         rel = os.path.relpath(kfile)
         try:
-            with open(kfile, encoding="utf-8") as fh:
-                data = yamlio.load(fh)
+            data = launch.read_kustomization(kfile)
         except yamlio.ERRORS as exc:
             reason = _yaml_reason(exc) if isinstance(exc, yaml.YAMLError) else type(exc).__name__
             raise PolicycheckError(f"{rel}: YAML does not parse: {reason}") from None

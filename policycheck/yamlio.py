@@ -104,6 +104,13 @@ def load(stream: Any) -> Any:
     return yaml.load(stream, Loader=CoreLoader)  # noqa: S506 - a safe constructor
 
 
+def load_fast(text: str) -> Any:
+    """``load`` of a text, through ``load_all_fast`` when it holds one document (else
+    ``load`` itself, for its error or its None)."""
+    docs = load_all_fast(text)
+    return docs[0] if len(docs) == 1 else load(text)
+
+
 def load_all(stream: Any) -> list[Any]:
     """Every document, core schema."""
     return list(yaml.load_all(stream, Loader=CoreLoader))  # noqa: S506 - a safe constructor

@@ -88,7 +88,28 @@ def render(report: Report) -> str:
         data["notes"] = report.notes
     if report.shard:
         data["shard"] = report.shard
-    return json.dumps(data, indent=2) + "\n"
+    return _dumps(data)
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """``data`` with the top level indented and each overlay and finding on a line of its own.
+
+    json.dumps with an indent runs in pure Python (a second for 6,000 findings); this way
+    every item is written by the C encoder.
+    """
+    lines = ["{"]
+    keys = list(data)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = data[key]
+        if isinstance(value, list) and value:
+            lines.append(f"  {json.dumps(key)}: [")
+            lines.extend(f"    {json.dumps(item)}{',' if j < len(value) - 1 else ''}" for j, item in enumerate(value))
+            lines.append(f"  ]{comma}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- reading back
