@@ -81,19 +81,38 @@ def _document_index(path: str) -> tuple[dict[tuple[str, str], list[tuple[str | N
 
 class _Doc:
     """One document of a resource file; its node tree is composed when first asked for, and
-    of a big document only the top-level entry a finding's field is under."""
+    of a big document only the top-level entry a finding's field is under. ``text`` is the
+    document alone and ``line`` the file line it starts on: node lines are shifted by it."""
 
-    __slots__ = ("_text", "_node", "_heads")
+    __slots__ = ("_text", "_line", "_node", "_heads")
 
-    def __init__(self, text: str | None = None, node: yaml.Node | None = None) -> None:
-        self._text, self._node = text, node  # text: the document after as many newlines as lines before it
+    def __init__(self, text: str | None = None, node: yaml.Node | None = None, line: int = 0) -> None:
+        self._text, self._line, self._node = text, line, node
         self._heads: dict[str, yaml.Node | None] = {}
+
+    def _compose(self, text: str, line: int) -> yaml.Node | None:
+        nodes = _compose_text(text)
+        if not nodes:
+            return None
+        seen: set[int] = set()
+        stack = [nodes[0]]
+        while stack:  # every node once (an alias shares one), however many there are
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            mark = node.start_mark
+            node.start_mark = yaml.Mark(mark.name, mark.index, mark.line + line, mark.column, None, None)
+            if isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in node.value for item in pair)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+        return nodes[0]
 
     @property
     def node(self) -> yaml.Node | None:
         if self._node is None and self._text is not None:
-            nodes = _compose_text(self._text)
-            self._node, self._text = (nodes[0] if nodes else None), None
+            self._node, self._text = self._compose(self._text, self._line), None
         return self._node
 
     def head(self, key: str) -> yaml.Node | None:
@@ -110,9 +129,9 @@ class _Doc:
         if len(starts) != 1:
             return None
         nxt = re.compile(r"^[^\s#]", re.M).search(text, text.find("\n", starts[0]) + 1 or len(text))
-        entry = text[starts[0]:nxt.start() if nxt else len(text)]
-        nodes = _compose_text("\n" * text.count("\n", 0, starts[0]) + entry)
-        return nodes[0] if nodes and isinstance(nodes[0], yaml.MappingNode) else None
+        node = self._compose(text[starts[0]:nxt.start() if nxt else len(text)],
+                             self._line + text.count("\n", 0, starts[0]))
+        return node if isinstance(node, yaml.MappingNode) else None
 
     def start_line(self) -> int:
         """The line (0-based) the document's root starts on."""
@@ -120,7 +139,7 @@ class _Doc:
             first = re.compile(r"^[^\s#%]", re.M).search(self._text)
             directive = re.compile(r"^%", re.M).search(self._text)
             if first and not directive:
-                return self._text.count("\n", 0, first.start())
+                return self._line + self._text.count("\n", 0, first.start())
         node = self.node
         return node.start_mark.line if node is not None else 0
 
@@ -128,6 +147,7 @@ class _Doc:
 # Files larger than this are indexed by a scan of their documents' top lines, and only the
 # documents a finding points into are composed (composing 4 MB of CRDs takes about a second).
 LAZY_BYTES = 256 * 1024
+LAZY_DOCUMENT_BYTES = 32 * 1024  # (on average)
 _SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
 _TOP = re.compile(r"^(kind|metadata):[ \t]*(.*?)[ \t]*$", re.M)
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*|'[^'\n]*'|\"[^\"\\\n]*\"")
@@ -160,6 +180,10 @@ def _index_entries(path: str) -> list[tuple[str | None, str | None, str | None, 
                 text = fh.read()
         except (OSError, UnicodeDecodeError):
             return []
+        # Only big documents are worth composing one by one: a file of many small ones (4,000
+        # ConfigMaps) is composed in one go.
+        if len(text) < LAZY_DOCUMENT_BYTES * (1 + len(_SEPARATOR.findall(text))):
+            text = None
     if text is None:
         return [(*_node_identity(doc), _Doc(node=doc)) for doc in _documents(path)]
     entries = []
@@ -168,13 +192,12 @@ def _index_entries(path: str) -> list[tuple[str | None, str | None, str | None, 
     line = 0
     for start, end in zip(starts, ends, strict=False):
         chunk = text[start:end] if start <= end else ""
-        # The document keeps its line numbers: it is composed after as many empty lines.
-        padded = "\n" * line + chunk
+        first_line = line
         line += text.count("\n", start, end) + 1
         if not chunk.strip() or all(ln.lstrip().startswith("#") for ln in chunk.splitlines() if ln.strip()):
             continue
         identity = _scan_identity(chunk)
-        doc = _Doc(text=padded)
+        doc = _Doc(text=chunk, line=first_line)
         if identity is None:  # not the plain block style the scan reads: compose it now
             node = doc.node
             if node is None:

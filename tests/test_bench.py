@@ -22,7 +22,7 @@ from tests.conftest import ROOT, load_script, require
 KUBECTL = Path(sys.executable).parent / "kubectl"
 SMALL = ["--runs", "1", "--monorepo", "8", "--monorepo-runs", "1", "--large-runs", "1", "--configmaps", "10,40",
          "--heavy-mib", "0.02,0.05", "--no-install"]
-IDS = ["1", "2", "3a", "3b", "3c", "4", "5a", "5b", "6a", "6b"]
+IDS = ["1", "2", "3a", "3b", "3c", "4", "4b", "5a", "5b", "6a", "6b"]
 
 
 def _load_run() -> ModuleType:
@@ -91,6 +91,12 @@ def test_rego_targets_run_with_conftest_and_the_demo_without_rego(suite) -> None
                        if name.startswith("policycheck")]
             assert results and all("Rego stage with conftest" in r for r in results), results
     assert targets["4"]["limit"] == pytest.approx(4.5)  # 40 / 10 is the default's 4000 / 1000
+    own = targets["4b"]  # policycheck's own time: its run minus the render, on both sizes
+    if own["status"] != "not measured":
+        tools = targets["4"]["info"]["tools"]
+        small = tools["policycheck, 10"]["median_s"] - tools["render, 10"]["median_s"]
+        large = tools["policycheck, 40"]["median_s"] - tools["render, 40"]["median_s"]
+        assert own["value"] == pytest.approx(large / small, rel=0.05)
     demo = targets["2"]["info"]["tools"]["policycheck"]
     assert demo["result"].startswith("35 objects") and "Rego stage skipped" in demo["result"]
 

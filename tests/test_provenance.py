@@ -218,7 +218,7 @@ def test_findings_in_a_big_resource_file_point_at_the_same_lines(tmp_path, monke
     overlay.mkdir()
     docs = []
     for i in range(40):
-        lines = 200 if i % 10 else 3000  # every tenth document alone is bigger than LAZY_BYTES / 4
+        lines = 800 if i % 10 else 3000  # every tenth document alone is bigger than LAZY_BYTES / 4
         pad = "\n".join(f"    line {j} of a long embedded configuration file" for j in range(lines))
         docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  labels:\n    app: x\n"
                     f"data:\n  blob: |\n{pad}\n")
@@ -237,5 +237,8 @@ def test_findings_in_a_big_resource_file_point_at_the_same_lines(tmp_path, monke
         assert out.returncode in (0, 1), out.stderr
         return [(f["rule"], f["name"], f["source"]) for f in json.loads(out.stdout)["findings"]]
 
+    from policycheck.provenance import LAZY_DOCUMENT_BYTES
+
+    assert (overlay / "all.yaml").stat().st_size > LAZY_DOCUMENT_BYTES * 42  # documents big enough on average
     lazy, composed = report(provenance.LAZY_BYTES), report(1 << 40)
     assert lazy == composed and len({json.dumps(source) for _, _, source in lazy}) > 10
