@@ -1,5 +1,3 @@
-import sys
+from policycheck.cli import run
 
-from policycheck.cli import main
-
-sys.exit(main())
+run()

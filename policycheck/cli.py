@@ -29,6 +29,10 @@ from policycheck.launch import (
 )
 from policycheck.textsafe import escape
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # (typing costs 4 ms before the first render)
+    from typing import NoReturn
+
 # Only the launcher is imported before kustomize runs: the model, the rule
 # catalog, the schemas and the reporters load while it renders.
 DEFAULT_KUBE_VERSION = "1.35"  # policycheck.model.DEFAULT_KUBE_VERSION (a test keeps them equal)
@@ -114,6 +118,23 @@ def check_parser() -> argparse.ArgumentParser:
                    help="say which kustomize rendered and which kustomizations a search skipped")
     p.add_argument("--version", action="version", version=f"policycheck {__version__}")
     return p
+
+
+def run() -> NoReturn:
+    """The program (`policycheck`, `python -m policycheck`): ``main``, then out at once.
+
+    Once every report is written and flushed nothing is left to do, but the interpreter's
+    orderly shutdown (freeing every object, module by module) took about 60 ms of a 0.35 s
+    run; os._exit skips it. Every file policycheck writes is closed by then, every temporary
+    directory removed and every subprocess waited for.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        code = code or 2
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -290,7 +290,7 @@ def test_pre_commit_hook_manifest() -> None:
     import tomllib
 
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts[hook["entry"]] == "policycheck.cli:main"  # what `pip install .` puts on the hook's PATH
+    assert scripts[hook["entry"]] == "policycheck.cli:run"  # what `pip install .` puts on the hook's PATH
     files = re.compile(hook["files"])
     for path in ("kustomization.yaml", "overlays/dev/kustomization.yml", "base/api/deployment.yaml", "Kustomization",
                  "overlays/prod/Kustomization", "policies/labels.rego"):
