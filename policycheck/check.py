@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policycheck import conftest, engine
-from policycheck.cache import Cache
 from policycheck.config import Config
 from policycheck.launch import Kustomize, Renders, Task, in_thread, start_renders
 from policycheck.model import Finding, PolicycheckError
 from policycheck.render import Rendered
 from policycheck.report import OverlayResult, Report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # (the cache loads only when it is on)
+    from policycheck.cache import Cache
 
 
 @dataclass

@@ -148,9 +148,6 @@ class _Doc:
 # documents a finding points into are composed (composing 4 MB of CRDs takes about a second).
 LAZY_BYTES = 256 * 1024
 LAZY_DOCUMENT_BYTES = 32 * 1024  # (on average)
-_SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
-_TOP = re.compile(r"^(kind|metadata):[ \t]*(.*?)[ \t]*$", re.M)
-_PLAIN_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*|'[^'\n]*'|\"[^\"\\\n]*\"")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -182,13 +179,14 @@ def _index_entries(path: str) -> list[tuple[str | None, str | None, str | None, 
             return []
         # Only big documents are worth composing one by one: a file of many small ones (4,000
         # ConfigMaps) is composed in one go.
-        if len(text) < LAZY_DOCUMENT_BYTES * (1 + len(_SEPARATOR.findall(text))):
+        if len(text) < LAZY_DOCUMENT_BYTES * (1 + len(yamlio.SEPARATOR.findall(text))) or not \
+                yamlio.separators_plain(text):
             text = None
     if text is None:
         return [(*_node_identity(doc), _Doc(node=doc)) for doc in _documents(path)]
     entries = []
-    starts = [0, *(m.end() + 1 for m in _SEPARATOR.finditer(text))]
-    ends = [m.start() for m in _SEPARATOR.finditer(text)] + [len(text)]
+    starts = [0, *(m.end() + 1 for m in yamlio.SEPARATOR.finditer(text))]
+    ends = [m.start() for m in yamlio.SEPARATOR.finditer(text)] + [len(text)]
     line = 0
     for start, end in zip(starts, ends, strict=False):
         chunk = text[start:end] if start <= end else ""
@@ -196,7 +194,7 @@ def _index_entries(path: str) -> list[tuple[str | None, str | None, str | None, 
         line += text.count("\n", start, end) + 1
         if not chunk.strip() or all(ln.lstrip().startswith("#") for ln in chunk.splitlines() if ln.strip()):
             continue
-        identity = _scan_identity(chunk)
+        identity = yamlio.scan_identity(chunk)
         doc = _Doc(text=chunk, line=first_line)
         if identity is None:  # not the plain block style the scan reads: compose it now
             node = doc.node
@@ -214,45 +212,6 @@ def _node_identity(doc: yaml.Node) -> tuple[str | None, str | None, str | None]:
     name = _get(meta[1], "name") if meta else None
     namespace = _get(meta[1], "namespace") if meta else None
     return kind_text, _scalar(name[1]) if name else None, _scalar(namespace[1]) if namespace else None
-
-
-def _scan_identity(chunk: str) -> tuple[str | None, str | None, str | None] | None:
-    """kind, metadata.name and metadata.namespace of a block-style document from its lines;
-    None when the document is written any other way."""
-    matches = list(_TOP.finditer(chunk))
-    tops = {m.group(1): (m, m.group(2)) for m in matches}
-    if len(matches) != 2 or set(tops) != {"kind", "metadata"} or tops["metadata"][1] != "":
-        return None
-    kind = _plain_value(tops["kind"][1])
-    if kind is None:
-        return None
-    found: dict[str, str] = {}
-    indent = None
-    for raw in chunk[tops["metadata"][0].end():].split("\n")[1:]:
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        if not raw[:1].isspace():
-            break
-        width = len(raw) - len(raw.lstrip(" "))
-        indent = width if indent is None else indent
-        if width != indent:
-            continue
-        key, sep, value = raw.strip().partition(":")
-        if key in ("name", "namespace") and sep:
-            plain = _plain_value(value.strip())
-            if plain is None:
-                return None
-            found[key] = plain
-    return kind, found.get("name"), found.get("namespace")
-
-
-def _plain_value(value: str) -> str | None:
-    if value.startswith("#"):
-        return None
-    value = value.split(" #", 1)[0].strip()
-    if not _PLAIN_VALUE.fullmatch(value):
-        return None
-    return value[1:-1] if value[:1] in ("'", '"') else value
 
 
 def _find_document(path: str, obj: K8sObject) -> _Doc | None:

@@ -143,16 +143,23 @@ def _index_resource_file(path: Path, index: OriginIndex, secrets: SecretValues |
     text = _read_text(path)
     if text is None:
         return
-    try:
-        docs = yamlio.load_all_fast(text)
-    except yamlio.ERRORS:
-        return  # kustomize reports it
     rel = Path(os.path.relpath(path)).as_posix()
-    for doc in docs:
-        if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
-            ns = doc["metadata"].get("namespace")
-            index.add(str(doc.get("kind", "")), str(doc["metadata"].get("name", "")), rel,
-                      namespace=ns if isinstance(ns, str) else None)
+    # Only kind, name and namespace are needed: read from the documents' lines when they are
+    # written plainly (most are), parsed otherwise.
+    scanned = yamlio.scan_identities(text)
+    if scanned is not None:
+        for kind, name, namespace in scanned:
+            index.add(kind, name or "", rel, namespace=namespace)
+    else:
+        try:
+            docs = yamlio.load_all_fast(text)
+        except yamlio.ERRORS:
+            docs = []  # kustomize reports it
+        for doc in docs:
+            if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
+                ns = doc["metadata"].get("namespace")
+                index.add(str(doc.get("kind", "")), str(doc["metadata"].get("name", "")), rel,
+                          namespace=ns if isinstance(ns, str) else None)
     if secrets is not None:
         # Read again if something is ever scrubbed, rather than kept in memory until then.
         secrets.defer(lambda: _scan_file(path, secrets), source=True)

@@ -148,6 +148,14 @@ class _Unusual(Exception):
 _EVENTS = yaml.events
 
 
+def plain_scalar(value: str) -> Any:
+    """What a plain (unquoted) scalar is in the core schema: a bool, None, a number or a string."""
+    try:
+        return _plain(value)
+    except _Unusual:
+        return value
+
+
 def _plain(value: str) -> Any:
     """A plain scalar as the core schema types it (CoreResolver, CoreConstructor)."""
     first = value[:1]
@@ -347,3 +355,74 @@ YAML11_SURPRISES = re.compile(
     r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?"
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$"
 )
+
+
+# --- reading a document's identity from its lines ----------------------------------------------------------
+
+# A document separator or end marker line, and the top-level keys and plain values the scan reads.
+SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.M)
+_TOP = re.compile(r"^(kind|metadata):[ \t]*(.*?)[ \t]*$", re.M)
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*|'[^'\n]*'|\"[^\"\\\n]*\"")
+
+
+def separators_plain(text: str) -> bool:
+    """No separator line carries content of the next document (``--- {kind: X}``, ``--- !tag``)."""
+    return all(not (rest := m.group()[3:].strip()) or rest.startswith("#") for m in SEPARATOR.finditer(text))
+
+
+def scan_identities(text: str) -> list[tuple[str, str | None, str | None]] | None:
+    """(kind, name, namespace) of every document of a resource file, read from the
+    documents' lines; None when any document is not written the way the scan reads."""
+    if not separators_plain(text):
+        return None
+    found = []
+    for chunk in SEPARATOR.split(text):
+        if not chunk.strip() or all(ln.lstrip().startswith("#") for ln in chunk.splitlines() if ln.strip()):
+            continue
+        identity = scan_identity(chunk)
+        if identity is None or identity[0] is None:
+            return None
+        found.append(identity)
+    return found
+
+
+def scan_identity(chunk: str) -> tuple[str | None, str | None, str | None] | None:
+    """kind, metadata.name and metadata.namespace of a block-style document from its lines;
+    None when the document is written any other way."""
+    matches = list(_TOP.finditer(chunk))
+    tops = {m.group(1): (m, m.group(2)) for m in matches}
+    if len(matches) != 2 or set(tops) != {"kind", "metadata"} or tops["metadata"][1] != "":
+        return None
+    kind = _plain_value(tops["kind"][1])
+    if kind is None:
+        return None
+    found: dict[str, str] = {}
+    indent = None
+    for raw in chunk[tops["metadata"][0].end():].split("\n")[1:]:
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if not raw[:1].isspace():
+            break
+        width = len(raw) - len(raw.lstrip(" "))
+        indent = width if indent is None else indent
+        if width != indent:
+            continue
+        key, sep, value = raw.strip().partition(":")
+        if key in ("name", "namespace") and sep:
+            plain = _plain_value(value.strip())
+            if plain is None:
+                return None
+            found[key] = plain
+    return kind, found.get("name"), found.get("namespace")
+
+
+def _plain_value(value: str) -> str | None:
+    """A scalar that is a string as the core schema reads it, else None (the caller parses)."""
+    if value.startswith("#"):
+        return None
+    value = value.split(" #", 1)[0].strip()
+    if not _PLAIN_VALUE.fullmatch(value):
+        return None
+    if value[:1] in ("'", '"'):
+        return value[1:-1]
+    return value if isinstance(plain_scalar(value), str) else None  # not true, 12, 0x1F, null

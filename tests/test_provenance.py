@@ -197,7 +197,7 @@ def test_the_scan_of_a_document_finds_what_composing_it_finds(kind, name, namesp
         lines.append(f"{pad}namespace: {namespace}")
     lines.append("spec: {}")
     text = "\n".join(lines) + "\n"
-    scanned = provenance._scan_identity(text)
+    scanned = yamlio.scan_identity(text)
     if scanned is None:
         return  # the file's other documents are still scanned; this one is composed instead
     try:
