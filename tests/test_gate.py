@@ -142,7 +142,7 @@ def test_action_inputs_outputs_and_defaults() -> None:
     assert action["runs"]["using"] == "composite"
     assert {name: spec["default"] for name, spec in action["inputs"].items()} == {
         "paths": "overlays", "profile": "", "formats": "github text=/dev/stderr sarif=policycheck.sarif junit=policycheck-junit.xml",
-        "fail-on": "error", "kube-version": ""}
+        "fail-on": "error", "kube-version": "", "shard": "", "cache": "true"}
     assert set(action["outputs"]) == {"sarif", "exit-code"}
     run = action_steps()["run"]
     assert run["env"]["CI"] == "true"
