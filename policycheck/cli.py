@@ -275,7 +275,10 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     if not args.no_cache:
         from policycheck.cache import Cache
 
-        results_cache = Cache.for_settings(settings)
+        try:
+            results_cache = Cache.for_settings(settings)
+        except Exception as exc:  # noqa: BLE001 - the cache only saves time: without it the check still runs
+            notes.append(f"result cache off: {escape(type(exc).__name__)} while hashing the policies and tools")
     report = check.check(overlays, settings, renders=renders, notes=notes, cache=results_cache)
     report.tool["version"] = __version__
     report.shard = args.shard_info

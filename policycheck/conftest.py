@@ -131,10 +131,11 @@ def house_rule_ids(settings: Settings) -> set[str]:
     ids: set[str] = set()
     for directory in settings.policies:
         for rego in Path(directory).rglob("*.rego"):
-            if rego.name.endswith("_test.rego"):
-                continue
+            if rego.name.endswith("_test.rego") or not rego.is_file():
+                continue  # (a FIFO or a device named .rego would block or never end)
             try:
-                ids.update(_RULE_LITERAL.findall(rego.read_text(encoding="utf-8")))
+                with open(rego, encoding="utf-8") as fh:
+                    ids.update(_RULE_LITERAL.findall(fh.read(MAX_POLICY_BYTES)))
             except (OSError, UnicodeDecodeError):
                 continue
     return ids
@@ -151,6 +152,8 @@ def run(conftest: Conftest, settings: Settings, rendered: Rendered,
     return prepare(conftest, settings, rendered, timeout)()
 
 
+# A policy file is read this far for its rule ids (conftest itself reads it whole).
+MAX_POLICY_BYTES = 8 * 1024 * 1024
 # Beyond this many policy files, conftest gets the directories (and loads the tests too).
 MAX_POLICY_FILES = 400
 

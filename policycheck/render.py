@@ -132,7 +132,10 @@ READ_LIMIT = 8 * 1024 * 1024
 
 
 def _read_text(path: Path) -> str | None:
+    """A regular file's text, up to READ_LIMIT (a FIFO or device is never opened: it could block)."""
     try:
+        if not path.is_file():
+            return None
         with open(path, encoding="utf-8") as fh:
             return fh.read(READ_LIMIT)
     except (OSError, UnicodeDecodeError, ValueError):

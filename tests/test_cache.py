@@ -144,3 +144,18 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(project):
         entry.write_bytes(b"\xff\xfe not json")
     assert run(project)[2] == 0
     assert run(project)[2] == 1
+
+
+def test_a_fifo_or_device_among_the_policies_neither_blocks_nor_fails_the_cache(project):
+    """A policy path that is a FIFO (or a link to /dev/zero) is never read: no hang, no traceback."""
+    os.mkfifo(project / "policies" / "pipe.rego")
+    os.symlink("/dev/zero", project / "policies" / "zero.rego")
+    env = {**os.environ, "POLICYCHECK_CACHE": str(project.parent / "cache")}
+    env.pop("CI", None)
+    for select in (("--select", "image-digest"), ()):  # without and with the Rego stage
+        out = subprocess.run([sys.executable, "-m", "policycheck", "overlay", "--format", "json", *select,
+                              "--timeout", "30"], cwd=project, env=env, capture_output=True, text=True,
+                             timeout=120, check=False)
+        assert out.returncode in (0, 1, 2) and "Traceback" not in out.stderr, out.stderr
+        assert out.stderr.count("\n") <= 1
+        assert json.loads(out.stdout)["overlays"][0]["objects"] == 3
