@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from policycheck import __version__
 from policycheck.inputs import Walker
 from policycheck.report import OverlayResult
 from policycheck.report import json as json_report
+from policycheck.toolcache import binary_identity, cache_root, write_json
 
 FORMAT = 1
 MAX_AGE_DAYS = 30
@@ -49,20 +49,14 @@ MAX_ENTRY_BYTES = 256 * 1024 * 1024
 
 
 def directory() -> Path:
-    from policycheck.toolcache import cache_root  # noqa: PLC0415
-
     return cache_root() / "results"
 
 
 def _identity(path: str | None) -> str:
-    """A binary (or any file) by what changes when it is rebuilt."""
+    """A tool by its binary (a different build is a different tool)."""
     if not path:
         return "-"
-    try:
-        st = os.stat(path)
-    except OSError:
-        return f"{path}:missing"
-    return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
+    return binary_identity(path) or f"{path}:missing"
 
 
 def _code_identity() -> str:
@@ -93,9 +87,9 @@ def _tree_digest(paths: list[str], walker: Walker) -> str:
 class Cache:
     """Lookups and stores of one run: ``context`` is the key part every overlay shares."""
 
-    def __init__(self, context: dict[str, Any], root: Path | None = None) -> None:
+    def __init__(self, context: dict[str, Any], root: Path | None = None, walker: Walker | None = None) -> None:
         self.root = root or directory()
-        self.walker = Walker()
+        self.walker = walker or Walker()
         context = {**context, "format": FORMAT, "policycheck": __version__, "code": _code_identity(),
                    "python": list(sys.version_info[:2]), "cwd": os.getcwd()}
         self.context = hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).hexdigest()
@@ -122,18 +116,16 @@ class Cache:
             "allow_remote": settings.allow_remote,
             "today": settings.today.isoformat(),
         }
-        cache = cls(context, root)
-        cache.walker = walker
-        return cache
+        return cls(context, root, walker)
 
-    def key(self, overlay: Path) -> tuple[str | None, str | None]:
-        """(key, None) of an overlay, or (None, why it is not cached)."""
+    def key(self, overlay: Path) -> str | None:
+        """The key of an overlay, or None when it is not cached (Inputs.uncacheable says why)."""
         inputs = self.walker.walk(overlay)
         if inputs.uncacheable:
-            return None, inputs.uncacheable
+            return None
         h = hashlib.sha256(f"{self.context}\n{overlay.as_posix()}\n{inputs.digest()}".encode("utf-8",
                                                                                           "surrogateescape"))
-        return h.hexdigest(), None
+        return h.hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -170,16 +162,9 @@ class Cache:
         data = {"format": FORMAT, "key": key, "overlay": json_report.overlay_entry(result),
                 "findings": [json_report.finding_dict(f) for f in result.findings]}
         path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
-                                             encoding="utf-8", errors="surrogateescape") as fh:
-                json.dump(data, fh, separators=(",", ":"))
-            os.replace(fh.name, path)
+        if write_json(path, data, errors="surrogateescape"):
             self.stored += 1
             _prune(path.parent)
-        except (OSError, ValueError):
-            return
 
 
 def _prune(bucket: Path) -> None:

@@ -133,10 +133,9 @@ def _cache_key(cache: Cache, overlay: Path) -> str | None:
     """The overlay's cache key; None when it is not cached (or its walk fails: that is no failure
     of the check, the render will say what is wrong)."""
     try:
-        key, _ = cache.key(overlay)
+        return cache.key(overlay)
     except Exception:  # noqa: BLE001 - the cache is an optimisation, never a reason to fail
         return None
-    return key
 
 
 def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None = None,

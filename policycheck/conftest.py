@@ -10,6 +10,7 @@ found the same way and the same exemption annotations apply.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -129,16 +130,23 @@ def find(settings: Settings, explicit: str | None, required: bool) -> tuple[Conf
 def house_rule_ids(settings: Settings) -> set[str]:
     """Rule ids the policies can report (for exemptions of Rego rules)."""
     ids: set[str] = set()
-    for directory in settings.policies:
-        for rego in Path(directory).rglob("*.rego"):
-            if rego.name.endswith("_test.rego") or not rego.is_file():
-                continue  # (a FIFO or a device named .rego would block or never end)
-            try:
-                with open(rego, encoding="utf-8") as fh:
-                    ids.update(_RULE_LITERAL.findall(fh.read(MAX_POLICY_BYTES)))
-            except (OSError, UnicodeDecodeError):
-                continue
+    for rego in _policy_files(tuple(os.path.abspath(p) for p in settings.policies)):
+        try:
+            with open(rego, encoding="utf-8") as fh:
+                ids.update(_RULE_LITERAL.findall(fh.read(MAX_POLICY_BYTES)))
+        except (OSError, UnicodeDecodeError):
+            continue
     return ids
+
+
+@functools.cache
+def _policy_files(policies: tuple[str, ...]) -> tuple[str, ...]:
+    """The .rego files of the policy directories (absolute paths) that conftest test runs:
+    regular files (a FIFO or a device named .rego would block or never end), no `_test.rego`.
+    Listed once per run: every overlay's conftest is given them."""
+    return tuple(str(rego) for policy in policies if Path(policy).is_dir()
+                 for rego in sorted(Path(policy).rglob("*.rego"))
+                 if not rego.name.endswith("_test.rego") and rego.is_file())
 
 
 def run(conftest: Conftest, settings: Settings, rendered: Rendered,
@@ -162,17 +170,11 @@ def _policy_paths(policies: list[str]) -> list[str]:
     """What to pass as --policy: the .rego files of every policy directory except
     the `_test.rego` ones (conftest test never runs them, compiling them costs
     about a fifth of its run), else the directories as given."""
-    files: list[str] = []
-    for policy in policies:
-        path = Path(policy)
-        if not path.is_dir():
-            return [os.path.abspath(p) for p in policies]
-        for rego in sorted(path.rglob("*.rego")):
-            if not rego.name.endswith("_test.rego") and rego.is_file():
-                files.append(os.path.abspath(rego))
-            if len(files) > MAX_POLICY_FILES:
-                return [os.path.abspath(p) for p in policies]
-    return files or [os.path.abspath(p) for p in policies]
+    given = [os.path.abspath(p) for p in policies]
+    if not all(Path(p).is_dir() for p in given):
+        return given
+    files = _policy_files(tuple(given))
+    return list(files) if 0 < len(files) <= MAX_POLICY_FILES else given
 
 
 def prepare(conftest: Conftest, settings: Settings, rendered: Rendered,

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from policycheck import yamlio
-from policycheck.launch import _REMOTE, KUSTOMIZATION_NAMES, read_kustomization
+from policycheck.launch import _entries, _is_remote, kustomization_file, read_kustomization
 
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -92,11 +92,15 @@ class Walker:
 
     def file(self, path: Path) -> str:
         """The sha256 of one file (or why it cannot be read), remembered for this walker."""
-        key = str(path)
-        found = self._hashes.get(key)
-        if found is None:
-            found = self._hashes[key] = _hash(path)
+        found = self._found(path)
         return found if isinstance(found, str) else found[0]
+
+    def _found(self, path: Path) -> tuple[str, int] | str:
+        """(digest, size) of a file, or why it cannot be read: worked out once per walker."""
+        key = str(path)
+        if key not in self._hashes:
+            self._hashes[key] = _size(path) if self.sizes_only else _hash(path)
+        return self._hashes[key]
 
     def _add(self, inputs: Inputs, path: Path) -> None:
         key = str(path)
@@ -105,9 +109,7 @@ class Walker:
         if len(inputs.files) >= MAX_FILES:
             inputs.uncacheable = f"reads more than {MAX_FILES} files"
             return
-        found = self._hashes.get(key)
-        if found is None:
-            found = self._hashes[key] = _size(path) if self.sizes_only else _hash(path)
+        found = self._found(path)
         if isinstance(found, str):
             inputs.uncacheable = found
             return
@@ -161,7 +163,7 @@ def _read_directory(directory: Path) -> tuple[list[Path], list[Path], str | None
                     files.append(Path(entry.path))
     except OSError as exc:
         return [], [], f"cannot list {directory.name}: {exc.strerror}"
-    kfile = next((directory / n for n in KUSTOMIZATION_NAMES if (directory / n).is_file()), None)
+    kfile = kustomization_file(directory)
     if kfile is None:
         return files, [], None  # kustomize says what is wrong
     try:
@@ -176,11 +178,8 @@ def _read_directory(directory: Path) -> tuple[list[Path], list[Path], str | None
 
 
 def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
+    """A string, or the string items of a list (a generator's ``env`` is one file, ``envs`` a list)."""
+    return [value] if isinstance(value, str) else _entries(value)
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -195,7 +194,7 @@ def _references(directory: Path, data: dict[str, Any], files: list[Path], subdir
 
     for key in ("resources", "components", "bases"):
         for entry in _strings(data.get(key)):
-            if _REMOTE.match(entry) and not (directory / entry).exists():
+            if _is_remote(directory, entry):
                 return f"{key} lists a remote base (never cached)"
             target = local(entry)
             (subdirs if target.is_dir() else files).append(target)

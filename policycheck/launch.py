@@ -270,7 +270,7 @@ def read_kustomization(path: Path) -> Any:
             text = fh.read()
         try:
             _KUSTOMIZATIONS[key] = (yamlio.load_fast(text), None)
-        except (*yamlio.ERRORS,) as exc:
+        except yamlio.ERRORS as exc:
             _KUSTOMIZATIONS[key] = (None, exc)
     data, error = _KUSTOMIZATIONS[key]
     if error is not None:
@@ -470,13 +470,12 @@ RENDER_WORKERS = max(2, min(8, 2 * (os.cpu_count() or 1)))
 class Task:
     """One render's outcome, waited for with ``result()`` (what check.py needs of a future)."""
 
-    __slots__ = ("_done", "_value", "_error", "cancelled")
+    __slots__ = ("_done", "_value", "_error")
 
     def __init__(self) -> None:
         self._done = threading.Event()
         self._value: Any = None
         self._error: BaseException | None = None
-        self.cancelled = False
 
     def done(self) -> bool:
         return self._done.is_set()
@@ -487,9 +486,6 @@ class Task:
         if self._error is not None:
             raise self._error
         return self._value
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
     def _settle(self, value: Any = None, error: BaseException | None = None) -> None:
         self._value, self._error = value, error
@@ -524,7 +520,7 @@ class Renders:
         self._lock = threading.Lock()
         self._closed = False
         # Set by the check once it knows its settings: what a render thread starts
-        # as soon as its objects are parsed (policycheck.check.Rego).
+        # as soon as its objects are parsed (policycheck.check._after_parse: conftest).
         self.after_parse: Any = None
         self._workers = 0
         self.more_workers(workers)
@@ -545,7 +541,7 @@ class Renders:
                 i = self._next
                 self._next += 1
             task, cancel = self.futures[i], self.cancels[i]
-            if task.cancelled or cancel.is_set:
+            if cancel.is_set:
                 task._settle(error=PolicycheckError(f"{self._jobs[i][0].as_posix()}: render cancelled"))
                 continue
             try:
@@ -556,7 +552,6 @@ class Renders:
 
     def cancel(self, i: int) -> None:
         """Overlay i needs no render (its result is known): stop it, wherever it is."""
-        self.futures[i].cancel()
         self.cancels[i].set()
 
     def shutdown(self) -> None:
@@ -565,7 +560,6 @@ class Renders:
             self._closed = True
         for task, cancel in zip(self.futures, self.cancels, strict=True):
             if not task.done():
-                task.cancel()
                 cancel.set()
 
 

@@ -92,22 +92,7 @@ class _Doc:
 
     def _compose(self, text: str, line: int) -> yaml.Node | None:
         nodes = _compose_text(text)
-        if not nodes:
-            return None
-        seen: set[int] = set()
-        stack = [nodes[0]]
-        while stack:  # every node once (an alias shares one), however many there are
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            mark = node.start_mark
-            node.start_mark = yaml.Mark(mark.name, mark.index, mark.line + line, mark.column, None, None)
-            if isinstance(node, yaml.MappingNode):
-                stack.extend(item for pair in node.value for item in pair)
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
-        return nodes[0]
+        return _shift(nodes[0], line) if nodes else None
 
     @property
     def node(self) -> yaml.Node | None:
@@ -179,14 +164,14 @@ def _index_entries(path: str) -> list[tuple[str | None, str | None, str | None, 
             return []
         # Only big documents are worth composing one by one: a file of many small ones (4,000
         # ConfigMaps) is composed in one go.
-        if len(text) < LAZY_DOCUMENT_BYTES * (1 + len(yamlio.SEPARATOR.findall(text))) or not \
-                yamlio.separators_plain(text):
+        separators = list(yamlio.SEPARATOR.finditer(text))
+        if len(text) < LAZY_DOCUMENT_BYTES * (1 + len(separators)) or not yamlio.separators_plain(text):
             text = None
     if text is None:
         return [(*_node_identity(doc), _Doc(node=doc)) for doc in _documents(path)]
     entries = []
-    starts = [0, *(m.end() + 1 for m in yamlio.SEPARATOR.finditer(text))]
-    ends = [m.start() for m in yamlio.SEPARATOR.finditer(text)] + [len(text)]
+    starts = [0, *(m.end() + 1 for m in separators)]
+    ends = [m.start() for m in separators] + [len(text)]
     line = 0
     for start, end in zip(starts, ends, strict=False):
         chunk = text[start:end] if start <= end else ""
@@ -373,23 +358,22 @@ def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any, 
 
 
 def _shift(node: yaml.Node, offset: int) -> yaml.Node:
-    for n in _iter_nodes(node):
-        n.start_mark = yaml.Mark(n.start_mark.name, n.start_mark.index, n.start_mark.line + offset,
-                                 n.start_mark.column, None, None)
-    return node
-
-
-def _iter_nodes(node: yaml.Node) -> list[yaml.Node]:
-    out, stack = [], [node]
-    while stack and len(out) < 100_000:
+    """``node`` with every line mark moved down by ``offset`` (each node once: an alias
+    shares one), however many nodes it has."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
         n = stack.pop()
-        out.append(n)
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        mark = n.start_mark
+        n.start_mark = yaml.Mark(mark.name, mark.index, mark.line + offset, mark.column, None, None)
         if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                stack.extend((k, v))
+            stack.extend(item for pair in n.value for item in pair)
         elif isinstance(n, yaml.SequenceNode):
             stack.extend(n.value)
-    return out
+    return node
 
 
 def _targets(target: Any, obj: K8sObject, names: set[str]) -> bool:

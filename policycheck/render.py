@@ -176,7 +176,7 @@ def _scan_file(path: Path, secrets: SecretValues) -> None:
         docs = yamlio.load_all_fast(text, depths) if text is not None else []
     except yamlio.ERRORS:
         return
-    tree = len(depths) == len(docs) and all(d < yamlio.UNKNOWN_DEPTH for d in depths)
+    tree = yamlio.alias_free(docs, depths)
     for doc in docs:
         if isinstance(doc, dict):
             secrets.add_object(doc, tree=tree)
@@ -221,12 +221,13 @@ def _list(value: Any) -> list[Any]:
 
 
 def preflight(overlay: Path, allow_remote: bool, secrets: SecretValues | None = None) -> OriginIndex:
-    """Refuse what the render must not do, before kustomize runs, and index
-    where each object comes from.
+    """Refuse what the render must not do, and index where each object comes from.
 
-    Walks the overlay's kustomization and every local base/component it
-    includes: remote resources, exec/container functions, helm charts. With
-    ``secrets``, also collects every value a tool error must not show.
+    Runs while kustomize renders (offline, see policycheck.launch); a refusal
+    stops that render. Walks the overlay's kustomization and every local
+    base/component it includes: remote resources, exec/container functions,
+    helm charts. With ``secrets``, also collects (or defers collecting) every
+    value a tool error must not show.
     """
     index = OriginIndex()
     index.root = overlay.resolve()
@@ -436,9 +437,9 @@ def _parse(stdout: str, name: str, root: Path, index: OriginIndex) -> tuple[list
     objects: list[K8sObject] = []
     depths: list[int] = []
     docs = _documents(stdout, depths)
+    tree = yamlio.alias_free(docs, depths)
     if len(depths) != len(docs):
         depths = []
-    tree = bool(depths) and all(d < yamlio.UNKNOWN_DEPTH for d in depths)
     for number, doc in enumerate(docs, start=1):
         if doc is None:
             continue

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import jsonschema_rs
 
 from policycheck.model import DEFAULT_KUBE_VERSION, PolicycheckError
+from policycheck.toolcache import cache_root, write_json
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,6 @@ def _store(version: str) -> Path | None:
         st = (_schema_root() / f"v{version}.0-local-strict" / "_definitions.json").stat()
     except OSError:
         return None
-    from policycheck.toolcache import cache_root  # noqa: PLC0415
-
     return cache_root() / "schemas" / f"{version}-{st.st_size}-{st.st_mtime_ns}"
 
 
@@ -102,17 +100,6 @@ def _read_json(path: Path) -> Any:
             return json.load(fh)
     except (OSError, ValueError):
         return None
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Atomically; a cache that cannot be written is only slower."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 @functools.cache
@@ -125,7 +112,7 @@ def _index(version: str) -> dict[tuple[str, str], str]:
         return {(a, k): d for a, k, d in cached}
     _, index = _definitions(version)
     if store:
-        _write_json(store / "index.json", [[a, k, d] for (a, k), d in index.items()])
+        write_json(store / "index.json", [[a, k, d] for (a, k), d in index.items()])
     return index
 
 
@@ -139,7 +126,7 @@ def _closure_schema(version: str, definition: str) -> dict[str, Any]:
     defs, _ = _definitions(version)
     schema = {"$defs": {name: defs[name] for name in _closure(defs, definition)}, "$ref": f"#/$defs/{definition}"}
     if path:
-        _write_json(path, schema)
+        write_json(path, schema)
     return schema
 
 

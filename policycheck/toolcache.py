@@ -15,6 +15,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class ToolVersion:
@@ -51,7 +52,8 @@ def _cache_file() -> Path:
     return cache_root() / "tool-versions.json"
 
 
-def _key(path: str) -> str | None:
+def binary_identity(path: str) -> str | None:
+    """A binary by what changes when it is rebuilt: real path, size and mtime (None when missing)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -59,8 +61,31 @@ def _key(path: str) -> str | None:
     return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
 
 
+def write_json(path: Path, data: Any, *, errors: str = "strict") -> bool:
+    """``data`` into ``path`` atomically (a temporary file, then a rename), the directory
+    private to the user; False when it cannot be written (a cache is only slower then)."""
+    import tempfile  # noqa: PLC0415 - only when something is stored
+
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8",
+                                         errors=errors) as fh:
+            tmp = fh.name
+            json.dump(data, fh, separators=(",", ":"))
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        return False
+    return True
+
+
 def cached_version(path: str, ask: Callable[[], str]) -> str:
-    key = _key(path)
+    key = binary_identity(path)
     cache_file = _cache_file()
     try:
         cache = json.loads(cache_file.read_text(encoding="utf-8"))
@@ -73,14 +98,5 @@ def cached_version(path: str, ask: Callable[[], str]) -> str:
     version = ask()
     if key and version != "unknown":
         cache[key] = version
-        try:
-            import tempfile  # noqa: PLC0415 - only when a version is new
-
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=cache_file.parent, delete=False, suffix=".tmp",
-                                             encoding="utf-8") as fh:
-                json.dump(cache, fh)
-            os.replace(fh.name, cache_file)
-        except OSError:
-            pass
+        write_json(cache_file, cache)
     return version

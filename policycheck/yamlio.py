@@ -141,6 +141,12 @@ def load_all_fast(text: str, depths: list[int] | None = None) -> list[Any]:
     return docs
 
 
+def alias_free(docs: list[Any], depths: list[int]) -> bool:
+    """Whether ``load_all_fast`` read ``docs`` on its event path and met no alias there: then
+    no dict or list in them is shared (a walk may write each out without blowing up)."""
+    return len(depths) == len(docs) and all(d < UNKNOWN_DEPTH for d in depths)
+
+
 class _Unusual(Exception):
     """Something the event path leaves to PyYAML's constructors."""
 
