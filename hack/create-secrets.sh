@@ -53,5 +53,5 @@ if $dry_run; then
   render | awk '/^data:/ {indata=1; print; next} /^[^ ]/ {indata=0}
                 indata {sub(/: .*/, ": <redacted>")} {print}'
 else
-  render | kubectl apply -f -
+  render | kubectl apply --server-side --field-manager=create-secrets -f -
 fi

@@ -40,26 +40,42 @@ step() {  # step NAME COMMAND...
 echo "context: $(kubectl config current-context 2>/dev/null || echo '<none>')  overlay: $overlay"
 step "cluster reachable" kubectl version --request-timeout=10s
 if $apply; then
-  step "apply overlays/$overlay" kubectl apply -k "$root/overlays/$overlay"
+  step "apply overlays/$overlay" kubectl apply --server-side -k "$root/overlays/$overlay"
 fi
 for workload in statefulset/postgresql statefulset/redis deployment/api deployment/worker; do
   step "rollout $workload" kubectl -n "$namespace" rollout status "$workload" --timeout="$timeout"
 done
+# An endpoint counts only when it is ready: a listed address of a pod that
+# fails its readiness probe receives no traffic.
+ready_endpoints() {  # ready_endpoints SERVICE
+  local ready total
+  ready=$(kubectl -n "$namespace" get endpointslices -l "kubernetes.io/service-name=$1" \
+    -o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | grep -c .)
+  total=$(kubectl -n "$namespace" get endpointslices -l "kubernetes.io/service-name=$1" \
+    -o jsonpath='{range .items[*].endpoints[*]}{.addresses[0]}{"\n"}{end}' | grep -c .)
+  echo "$ready of $total endpoint(s) ready"
+  [ "$ready" -gt 0 ]
+}
 for service in postgresql redis api; do
-  step "endpoints of service/$service" bash -c \
-    "kubectl -n $namespace get endpointslices -l kubernetes.io/service-name=$service \
-       -o jsonpath='{.items[*].endpoints[*].addresses[*]}' | grep -q ."
+  step "ready endpoints of service/$service" ready_endpoints "$service"
 done
 
 health() {
-  local port=18000 pid rc=1
-  kubectl -n "$namespace" port-forward service/api "$port:8000" >/dev/null 2>&1 &
+  local port="${HEALTH_PORT:-18000}" pid rc=1 log
+  log=$(mktemp)
+  kubectl -n "$namespace" port-forward service/api "$port:8000" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 20); do
     if curl -fsS --max-time 5 "http://127.0.0.1:$port/health" >/dev/null; then rc=0; break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi  # port-forward gave up: its error says why
     sleep 1
   done
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if [ "$rc" -ne 0 ]; then
+    echo "GET /health through port-forward failed; kubectl port-forward said:"
+    cat "$log"
+  fi
+  rm -f "$log"
   return $rc
 }
 step "GET /health through port-forward" health

@@ -24,6 +24,12 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 os.environ["POLICYCHECK_CACHE"] = tempfile.mkdtemp(prefix="policycheck-test-cache-")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--existing-cluster", action="store_true",
+                     help="run the cluster tier (tests/cluster) against the cluster KUBECONFIG points at, "
+                          "with the kubectl on PATH, instead of a control plane built here")
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip on a laptop when a tool is missing; in CI a missing tool fails."""
     if condition:

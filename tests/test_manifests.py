@@ -71,7 +71,7 @@ EXPECTED: list[tuple[tuple[str, ...], str, str, str, Any]] = [
     (BOTH, "StatefulSet", "postgresql", f"{PG}.readinessProbe.initialDelaySeconds", 5),
     (BOTH, "StatefulSet", "postgresql", f"{POD}.securityContext.runAsUser", 70),
     (BOTH, "StatefulSet", "postgresql", f"{POD}.securityContext.fsGroup", 70),
-    (("prod",), "StatefulSet", "postgresql", f"{PG}.resources", {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1000m", "memory": "4Gi"}}),
+    (("prod",), "StatefulSet", "postgresql", f"{PG}.resources", {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "4Gi"}}),
     # 3. Redis
     (BOTH, "Service", "redis", "spec.ports[0].port", 6379),
     (BOTH, "Service", "redis", "spec.selector", {"app": "redis"}),
@@ -113,7 +113,7 @@ EXPECTED: list[tuple[tuple[str, ...], str, str, str, Any]] = [
     (BOTH, "Deployment", "worker", f"{POD}.terminationGracePeriodSeconds", 120),
     (BOTH, "Deployment", "worker", f"{POD}.topologySpreadConstraints[0].topologyKey", "kubernetes.io/hostname"),
     (("dev",), "Deployment", "worker", "spec.replicas", 1),
-    (("prod",), "Deployment", "worker", f"{WK}.resources", {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1000m", "memory": "2Gi"}}),
+    (("prod",), "Deployment", "worker", f"{WK}.resources", {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}),
     (("prod",), "HorizontalPodAutoscaler", "worker", "apiVersion", "autoscaling/v2"),
     (("prod",), "HorizontalPodAutoscaler", "worker", "spec.scaleTargetRef", {"apiVersion": "apps/v1", "kind": "Deployment", "name": "worker"}),
     (("prod",), "HorizontalPodAutoscaler", "worker", "spec.minReplicas", 1),
