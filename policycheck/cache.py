@@ -11,7 +11,8 @@ change it:
 - the Rego policies and data (the bytes of every file under them), the
   effective configuration, the profile, the Kubernetes version, the
   selected rules, --require-objects, the working directory and the
-  overlay's path as given (reports show paths relative to it), and the date
+  overlay's path as given (reports show paths relative to it), the commit
+  of ``--base REF`` (when a rule compares with it), and the date
   (exemptions expire by date).
 
 A hit skips render, rules and Rego and returns the stored result; the
@@ -115,6 +116,9 @@ class Cache:
             "require_objects": settings.require_objects,
             "allow_remote": settings.allow_remote,
             "today": settings.today.isoformat(),
+            # --base REF: the commit fixes the tree compared with; messages name REF as given.
+            "base": [settings.base.ref, settings.base.commit, str(settings.base.toplevel)]
+            if getattr(settings, "base", None) else None,
         }
         return cls(context, root, walker)
 

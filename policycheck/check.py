@@ -23,8 +23,13 @@ from policycheck.render import Rendered
 from policycheck.report import OverlayResult, Report
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # (the cache loads only when it is on)
+if TYPE_CHECKING:  # (the cache and --base load only when they are on)
+    from policycheck.baseref import BaseRenders, Revision
     from policycheck.cache import Cache
+    from policycheck.context import Base
+
+# The rule that compares with the render at --base REF.
+COMPARES = "immutable-field"
 
 
 @dataclass
@@ -44,6 +49,13 @@ class Settings:
     require_objects: bool = False
     select: frozenset[str] | None = None  # only these rule ids (built-in and house)
     today: dt.date = field(default_factory=dt.date.today)
+    # --base REF, when a rule that compares with it runs (it keys the result cache).
+    base: Revision | None = None
+
+
+def compares(select: frozenset[str] | None) -> bool:
+    """A rule that needs the render at --base REF is selected."""
+    return select is None or COMPARES in select
 
 
 def _describe(exc: BaseException) -> str:
@@ -76,9 +88,10 @@ def _after_parse(settings: Settings) -> Callable[[Rendered], Callable[[], list[d
 
 
 def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rendered],
-                  waits: list[Task] | None = None) -> OverlayResult:
+                  waits: list[Task] | None = None, base: Callable[[], Base] | None = None) -> OverlayResult:
     """Check one overlay; ``rendered`` returns its render (or raises); conftest runs in a
-    thread of its own (added to ``waits``) while the built-in rules run here."""
+    thread of its own (added to ``waits``) while the built-in rules run here. ``base``
+    returns its render at --base REF (never raises), waited for only when a rule compares."""
     name = overlay.as_posix()
     try:
         profile = settings.config.profile_for(name, settings.profile)
@@ -112,9 +125,16 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
                 waits.append(rego_run)
         elif settings.rego and wants_rego(settings):
             result.notes.append(f"Rego stage off for {name} (profile {profile.name})")
+        at_base = None
+        if base is not None and compares(settings.select) and profile.level(COMPARES) is not None:
+            at_base = base()
+            if at_base.objects is None and at_base.error is None:
+                result.notes.append(f"{name} does not exist at {at_base.ref}: no render to compare with, "
+                                    f"{COMPARES} has nothing to check")
         ran: dict[str, list] = {}
         findings = engine.run(out, profile, settings.kube_version, settings.today, only=settings.select,
-                              house_rules=settings.house_rules, deadline=deadline, timeout=settings.timeout, ran=ran)
+                              house_rules=settings.house_rules, deadline=deadline, timeout=settings.timeout, ran=ran,
+                              base=at_base)
         result.ran = [(rule, o.kind, o.namespace, o.name) for rule, objects in ran.items() for o in objects]
         result.rego_ran = rego_run is not None
         if rego_run is not None:
@@ -139,11 +159,12 @@ def _cache_key(cache: Cache, overlay: Path) -> str | None:
 
 
 def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None = None,
-          renders: Renders | None = None, cache: Cache | None = None) -> Report:
+          renders: Renders | None = None, cache: Cache | None = None, base: BaseRenders | None = None) -> Report:
     """Check every overlay (renders in parallel); a failure stays with its overlay.
 
     With a ``cache``, an overlay whose inputs and settings are unchanged takes its stored
     result and its render is stopped; every other result checked without error is stored.
+    ``base``: the overlays' renders at --base REF (started by the caller, in the same order).
     """
     results: list[OverlayResult] = []
     renders = renders or start_renders(overlays, settings.kustomize, timeout=settings.timeout,
@@ -159,7 +180,11 @@ def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None =
             if hit is not None:
                 cached[i] = hit
                 renders.cancel(i)
+                if base is not None:
+                    base.cancel(i)
     renders.more_workers()  # (with the cache on, only one render ran until it had answered)
+    if base is not None:
+        base.more_workers()
     first = next((futures[i] for i in range(len(overlays)) if i not in cached), None)
     if first is not None and settings.kube_version:
         from policycheck import schema  # noqa: PLC0415
@@ -171,12 +196,15 @@ def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None =
             if i in cached:
                 results.append(cached[i])
                 continue
-            result = check_overlay(overlay, settings, future.result, waits)
+            at_base = (lambda i=i: base.get(i)) if base is not None else None
+            result = check_overlay(overlay, settings, future.result, waits, at_base)
             if cache is not None and keys[i]:
                 cache.put(keys[i], result)
             results.append(result)
     finally:
         renders.shutdown()
+        if base is not None:
+            base.shutdown()
         for task in waits:  # a conftest left running by a failed check still cleans up after itself
             try:
                 task.result(timeout=settings.timeout)

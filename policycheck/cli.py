@@ -1,6 +1,7 @@
 """Command line.
 
     policycheck [PATH ...] [options]     check overlays (default: every overlay under overlays/)
+    policycheck --base REF [PATH ...]    ... and compare each with its render at git revision REF
     policycheck merge REPORT.json ...    one report of the JSON reports of --shard runs
     policycheck rules [--format markdown]
     policycheck explain RULE
@@ -109,6 +110,9 @@ def check_parser() -> argparse.ArgumentParser:
                    help="run only these rules (built-in or house rule ids; repeatable)")
     p.add_argument("--require-objects", action="store_true",
                    help="an overlay that renders no objects is an error (default: a note)")
+    p.add_argument("--base", metavar="REF", help="also render every overlay as it is at git revision REF (the "
+                   "repository's tree at REF, never the work tree) and flag changes since then that the API server "
+                   "refuses (rule immutable-field)")
     p.add_argument("--shard", metavar="I/N", help="check only the I-th of N size-balanced shares of the overlays "
                    "(CI job matrices); `policycheck merge` joins the shards' JSON reports")
     p.add_argument("--no-cache", action="store_true",
@@ -232,6 +236,13 @@ def _check(args: argparse.Namespace) -> int:
         shard = {"index": index, "count": count, "overlays": [o.as_posix() for o in overlays]}
         overlays = sharding.select(overlays, index, count)
     args.shard_info = shard
+    args.revision = None
+    if args.base is not None:  # a bad REF is a usage error before anything renders
+        from policycheck import baseref
+
+        args.revision = baseref.resolve(args.base)
+        for overlay in overlays:
+            args.revision.relative(overlay)
     kustomize = find_kustomize(args.kustomize)
     renders = start_renders(overlays, kustomize, timeout=args.timeout, memory_mib=args.memory_limit,
                             allow_remote=args.allow_remote, workers=RENDER_WORKERS if args.no_cache else 1)
@@ -259,10 +270,12 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     rego, skipped_rego = conftest.find(rego_settings, args.conftest, required)
     house_rules = frozenset(conftest.house_rule_ids(rego_settings)) if rego else frozenset()
     selected = _selected(args.select, house_rules)
+    compare = args.revision is not None and check.compares(selected)
     settings = check.Settings(
         kustomize=kustomize, config=cfg, kube_version=kube_version, profile=args.profile, timeout=args.timeout,
         memory_mib=args.memory_limit, allow_remote=args.allow_remote, rego=rego, rego_settings=rego_settings,
         house_rules=house_rules, require_objects=args.require_objects, select=selected,
+        base=args.revision if compare else None,
     )
     if args.verbose:
         for path, why in skipped:
@@ -279,7 +292,10 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
             results_cache = Cache.for_settings(settings)
         except Exception as exc:  # noqa: BLE001 - the cache only saves time: without it the check still runs
             notes.append(f"result cache off: {escape(type(exc).__name__)} while hashing the policies and tools")
-    report = check.check(overlays, settings, renders=renders, notes=notes, cache=results_cache)
+    if compare:
+        report = _check_with_base(args, overlays, settings, renders=renders, notes=notes, results_cache=results_cache)
+    else:
+        report = check.check(overlays, settings, renders=renders, notes=notes, cache=results_cache)
     report.tool["version"] = __version__
     report.shard = args.shard_info
     if args.shard_info is not None and args.verbose:
@@ -291,6 +307,20 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
             print(f"policycheck: {results_cache.hits} of {len(overlays)} overlay(s) from the cache "
                   f"({results_cache.root}), {results_cache.stored} stored", file=sys.stderr)
     return _finish(args, report)
+
+
+def _check_with_base(args: argparse.Namespace, overlays, settings, *, renders, notes, results_cache):  # noqa: ANN001, ANN202
+    """The check, with every overlay also rendered in the tree at --base REF (removed afterwards)."""
+    from policycheck import baseref, check
+
+    with baseref.materialise(args.revision, args.timeout) as tree:
+        base = baseref.BaseRenders(overlays, args.revision, tree, settings.kustomize, timeout=args.timeout,
+                                   memory_mib=args.memory_limit, allow_remote=args.allow_remote,
+                                   workers=RENDER_WORKERS if args.no_cache else 1)
+        try:
+            return check.check(overlays, settings, renders=renders, notes=notes, cache=results_cache, base=base)
+        finally:
+            base.shutdown()  # no kustomize left reading the tree when it is removed
 
 
 def _finish(args: argparse.Namespace, report) -> int:  # noqa: ANN001 - report.Report

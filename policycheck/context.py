@@ -10,6 +10,40 @@ from dataclasses import dataclass, field
 from policycheck.k8s import Container, PodTemplate, containers, pod_template
 from policycheck.model import K8sObject
 
+# What identifies an object to the API server across revisions: API group (not version), kind,
+# namespace, name.
+Identity = tuple[str, str, str | None, str]
+
+
+def identity(obj: K8sObject) -> Identity:
+    group = obj.api_version.rpartition("/")[0] if "/" in obj.api_version else ""
+    return (group, obj.kind, obj.namespace, obj.name)
+
+
+@dataclass
+class Base:
+    """The overlay as rendered at the ``--base`` revision (``policycheck.baseref``).
+
+    ``objects`` is None when the overlay does not exist at that revision (the
+    change adds it: there is nothing to compare with), or when its render
+    there failed (``error`` says why, in one line).
+    """
+
+    ref: str
+    objects: list[K8sObject] | None
+    error: str | None = None
+
+    @functools.cached_property
+    def _by_identity(self) -> dict[Identity, K8sObject]:
+        index: dict[Identity, K8sObject] = {}
+        for obj in self.objects or ():
+            index.setdefault(identity(obj), obj)
+        return index
+
+    def find(self, obj: K8sObject) -> K8sObject | None:
+        """The object of the base render that the server would update with ``obj``, if any."""
+        return self._by_identity.get(identity(obj))
+
 
 @dataclass
 class Context:
@@ -19,6 +53,8 @@ class Context:
     today: dt.date = field(default_factory=dt.date.today)
     # Every rule id an exemption may name: the catalog plus the house rules.
     known_rules: frozenset[str] = frozenset()
+    # The render at --base REF (None: no --base given; rules that compare do nothing).
+    base: Base | None = None
 
     @functools.cached_property
     def pods(self) -> list[PodTemplate]:

@@ -7,7 +7,7 @@ import time
 
 from policycheck import access
 from policycheck.config import Profile
-from policycheck.context import Context
+from policycheck.context import Base, Context
 from policycheck.exemptions import exemption_for
 from policycheck.model import Finding, K8sObject, PolicycheckError, Severity
 from policycheck.provenance import locate
@@ -24,13 +24,14 @@ RUNS_ON_ALL = NOT_READERS | {"deprecated-api"}
 def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date | None = None, *,
         only: set[str] | None = None, house_rules: frozenset[str] = frozenset(),
         deadline: float | None = None, timeout: float | None = None,
-        ran: dict[str, list[K8sObject]] | None = None) -> list[Finding]:
+        ran: dict[str, list[K8sObject]] | None = None, base: Base | None = None) -> list[Finding]:
     """Built-in findings of one overlay. ``house_rules`` are the Rego rule ids
     that exemptions may name besides the catalog. Past ``deadline``
     (time.monotonic()), the next rule does not start: the check fails.
-    ``ran``, when given, receives rule id -> the objects it looked at."""
+    ``ran``, when given, receives rule id -> the objects it looked at.
+    ``base``: the overlay's render at --base REF, for the rules that compare with it."""
     known = frozenset(REGISTRY) | house_rules
-    ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today(), known)
+    ctx = Context(rendered.overlay, rendered.objects, kube_version, today or dt.date.today(), known, base)
     for obj in rendered.objects:
         obj.shape.problems.clear()  # recorded afresh by this run's reads
     findings: list[Finding] = []

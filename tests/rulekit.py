@@ -11,6 +11,7 @@ import yaml
 
 from policycheck import engine
 from policycheck.config import Profile
+from policycheck.context import Base
 from policycheck.model import Finding, K8sObject
 from policycheck.provenance import parse_field
 from policycheck.render import Rendered
@@ -32,12 +33,16 @@ def load(path: Path) -> Rendered:
 
 
 def run(rendered: Rendered, rules: set[str] | None = None, version: str = "1.35",
-        profile: Profile | None = None) -> list[Finding]:
-    return engine.run(rendered, profile or Profile("test"), version, TODAY, only=rules)
+        profile: Profile | None = None, base: Base | None = None) -> list[Finding]:
+    return engine.run(rendered, profile or Profile("test"), version, TODAY, only=rules, base=base)
 
 
 def fixture_findings(rule: str, variant: str) -> list[Finding]:
-    return run(load(FIXTURES / rule / f"{variant}.yaml"), {rule})
+    """A rule's findings on its fixture; ``<variant>.base.yaml``, where there is one, is the render
+    at --base REF that the fixture is compared with."""
+    base = FIXTURES / rule / f"{variant}.base.yaml"
+    at_base = Base("base", load(base).objects) if base.is_file() else None
+    return run(load(FIXTURES / rule / f"{variant}.yaml"), {rule}, base=at_base)
 
 
 def check_fires(rule: str) -> None:

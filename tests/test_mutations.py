@@ -11,6 +11,7 @@ import jsonpatch
 import pytest
 
 from policycheck import config, engine
+from policycheck.context import Base
 from policycheck.model import K8sObject
 from policycheck.render import Rendered
 
@@ -86,6 +87,10 @@ MUTATIONS = [
      {("schema", "StatefulSet", "postgresql")}),
     ("Deployment/worker", [{"op": "replace", "path": "/metadata/annotations/policycheck.io~1exempt.liveness-probe", "value": " "}],
      {("exemption-reason", "Deployment", "worker"), ("liveness-probe", "Deployment", "worker")}),
+    # Compared with the unmutated render as the one at --base: a claim template the server will not update.
+    ("StatefulSet/postgresql", [{"op": "replace", "path": "/spec/volumeClaimTemplates/0/spec/resources/requests/storage",
+                                 "value": "20Gi"}],
+     {("immutable-field", "StatefulSet", "postgresql")}),
     # Shapes kustomize renders but no rule can read: one field-type finding, the schema duplicate dropped.
     ("Service/api", [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": [8000]}],
      {("field-type", "Service", "api")}),
@@ -99,14 +104,15 @@ def prod(rendered) -> list[K8sObject]:  # noqa: ANN001
     return rendered["prod"]
 
 
-def _failing(objects: list[K8sObject]) -> set[tuple[str, str, str]]:
+def _failing(objects: list[K8sObject], base: list[K8sObject]) -> set[tuple[str, str, str]]:
+    """What fails on ``objects``, with ``base`` as the render at --base REF."""
     profile = config.load().profile_for("overlays/prod", None)
-    found = engine.run(Rendered("overlays/prod", objects), profile, "1.35", TODAY)
+    found = engine.run(Rendered("overlays/prod", objects), profile, "1.35", TODAY, base=Base("HEAD", base))
     return {(f.rule, f.obj.kind, f.obj.name) for f in found if not f.exempted}
 
 
 def test_prod_is_clean(prod) -> None:  # noqa: ANN001
-    assert _failing(prod) == set()
+    assert _failing(prod, prod) == set()
 
 
 @pytest.mark.parametrize(("target", "patch", "expected"), MUTATIONS,
@@ -124,7 +130,7 @@ def test_planted_violation(prod, target: str, patch, expected) -> None:  # noqa:
             hits += 1
         objects.append(obj)
     assert hits == 1 or (name == "*" and hits > 1)
-    got = {(r, k, n.rsplit("-", 1)[0] if k == "ConfigMap" else n) for r, k, n in _failing(objects)}
+    got = {(r, k, n.rsplit("-", 1)[0] if k == "ConfigMap" else n) for r, k, n in _failing(objects, prod)}
     assert got == expected
 
 

@@ -15,6 +15,7 @@ from policycheck.rules import (
     image_digest,
     image_tag_consistency,
     image_tag_pinned,
+    immutable_field,
     ingress_backend,
     ingress_tls,
     liveness_probe,
@@ -46,7 +47,7 @@ _MODULES = (
     image_tag_consistency, resource_requests, resource_limits, liveness_probe, readiness_probe, probe_port,
     service_selector, service_target_port, ingress_backend, hpa_target, config_reference, pdb_coverage,
     network_policy_coverage, min_replicas, ingress_tls, secret_in_configmap, secret_in_env,
-    namespace_pod_security, deprecated_api, schema, exemption_reason, field_type,
+    namespace_pod_security, deprecated_api, schema, exemption_reason, field_type, immutable_field,
 )
 
 REGISTRY: dict[str, Rule] = {}
