@@ -71,3 +71,27 @@ def test_every_admission_rule_is_a_registered_rule() -> None:
 
     assert set(gen.RULES) <= set(REGISTRY)
     assert set(gen.VIEWS) == {rule.view for rule in gen.RULES.values()}
+
+
+def test_each_overlay_labels_its_namespace_with_its_profile(rendered: dict) -> None:
+    """The bindings tell prod by the `environment: prod` label of the ai-agents Namespace, which the
+    overlay itself stamps: applying overlays/prod turns the digest rule on, overlays/dev leaves it off."""
+    selectors = {b["metadata"]["name"]: b["spec"]["matchResources"]["namespaceSelector"]
+                 for b in _build() if b["kind"] == "ValidatingAdmissionPolicyBinding"}
+    for overlay in ("dev", "prod"):
+        (namespace,) = [o.doc for o in rendered[overlay] if o.kind == "Namespace"]
+        labels = {**namespace["metadata"]["labels"], "kubernetes.io/metadata.name": namespace["metadata"]["name"]}
+        selected = {name.split("-")[1] for name, selector in selectors.items() if _selects(selector, labels)}
+        assert selected == {overlay}, f"overlays/{overlay}: its Namespace falls under the {selected} bindings"
+
+
+def _selects(selector: dict, labels: dict[str, str]) -> bool:
+    """A LabelSelector of the forms the generator writes (matchLabels, In, NotIn)."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expr in selector.get("matchExpressions", []):
+        assert expr["operator"] in ("In", "NotIn"), expr
+        value = labels.get(expr["key"])
+        if (expr["operator"] == "In") != (value in expr["values"]):
+            return False
+    return True
