@@ -72,15 +72,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policycheck.access import child_path
 from policycheck.context import Base
 from policycheck.credentials import name_looks_secret, value_looks_secret
 from policycheck.model import MAX_DEPTH, K8sObject, Severity
 from policycheck.rules.base import Problem
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 ID = "immutable-field"
 FAMILY = "api"
@@ -105,21 +106,26 @@ ABSENT: Any = _Marker("absent")
 ALLOCATED: Any = _Marker("the address the server allocated")
 
 
-@dataclass(frozen=True)
 class Change:
-    """One change the API server refuses (``certain``) or may refuse, of one object."""
+    """One change the API server refuses (``certain``) or may refuse, of one object. (A plain
+    class: a dataclass costs milliseconds to build at import, before the first rule runs.)"""
 
-    kind: str
-    namespace: str | None
-    name: str
-    path: str  # the changed field
-    field: str  # the nearest field the new object writes: where the finding points
-    before: str  # shown values (never a value that could be a credential)
-    after: str
-    more: int  # further changed fields refused for the same reason
-    refusal: str  # what the server says, in short
-    remedy: str
-    certain: bool = True
+    __slots__ = ("kind", "namespace", "name", "path", "field", "before", "after", "more", "refusal", "remedy",
+                 "certain")
+
+    def __init__(self, kind: str, namespace: str | None, name: str, *, path: str, field: str, before: str,
+                 after: str, more: int, refusal: str, remedy: str, certain: bool = True) -> None:
+        self.kind, self.namespace, self.name = kind, namespace, name
+        self.path = path  # the changed field
+        self.field = field  # the nearest field the new object writes: where the finding points
+        self.before, self.after = before, after  # shown values (never one that could be a credential)
+        self.more = more  # further changed fields refused for the same reason
+        self.refusal = refusal  # what the server says, in short
+        self.remedy = remedy
+        self.certain = certain
+
+    def __repr__(self) -> str:
+        return f"Change({self.kind}/{self.name} {self.path}: {self.before} -> {self.after})"
 
     def message(self, ref: str) -> str:
         more = f" and {self.more} more field(s)" if self.more else ""
@@ -139,13 +145,16 @@ _PRESENCE = frozenset({"emptyDir"})
 
 _QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
                        r"(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]{1,3})?")
-_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": Fraction(1, 10**9),
-           "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-           "P": 10**15, "E": 10**18}
+# Multipliers, and 10**-exponent for the decimal fractions.
+_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "k": 10**3, "M": 10**6,
+           "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_SUBUNIT = {"n": 9, "u": 6, "m": 3}
 
 
 def quantity(value: Any) -> Fraction | None:
     """A resource quantity's value (``1Gi``, ``500m``, ``1e3``, 2), or None when it is not one."""
+    from fractions import Fraction  # noqa: PLC0415 - (it loads decimal: only when quantities are compared)
+
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -160,6 +169,8 @@ def quantity(value: Any) -> Fraction | None:
     number, suffix = Fraction(match.group(1)), match.group(2) or ""
     if len(suffix) > 1 and suffix[0] in "eE":
         return number * Fraction(10) ** int(suffix[1:])
+    if suffix in _SUBUNIT:
+        return number / 10 ** _SUBUNIT[suffix]
     return number * _SUFFIX.get(suffix, 1)
 
 
@@ -334,12 +345,13 @@ JOB_SUSPENDED_MUTABLE = (("metadata", "labels"), ("metadata", "annotations"), ("
                          ("spec", "tolerations"), ("spec", "affinity"), ("spec", "schedulingGates"))
 
 
-@dataclass
 class _Pair:
-    old: K8sObject
-    new: K8sObject
-    old_spec: dict[str, Any]
-    new_spec: dict[str, Any]
+    """The same object at REF (old) and now (new), with their specs."""
+
+    __slots__ = ("old", "new", "old_spec", "new_spec")
+
+    def __init__(self, old: K8sObject, new: K8sObject, old_spec: dict[str, Any], new_spec: dict[str, Any]) -> None:
+        self.old, self.new, self.old_spec, self.new_spec = old, new, old_spec, new_spec
 
     def change(self, steps: Steps, changed: list[tuple[Steps, Any, Any]], refusal: str, remedy: str,
                certain: bool = True) -> Change:
@@ -348,9 +360,10 @@ class _Pair:
         full = ("spec", *steps, *first)
         where = _written(self.new.doc, full)
         new_obj = self.new
-        return Change(new_obj.kind, new_obj.namespace, new_obj.name, path_of(full), path_of(where) or "spec",
-                      show(old, full), show(new, full), len(changed) - 1, refusal,
-                      remedy.format(kind=new_obj.kind, name=new_obj.name), certain)
+        return Change(new_obj.kind, new_obj.namespace, new_obj.name, path=path_of(full),
+                      field=path_of(where) or "spec", before=show(old, full), after=show(new, full),
+                      more=len(changed) - 1, refusal=refusal,
+                      remedy=remedy.format(kind=new_obj.kind, name=new_obj.name), certain=certain)
 
 
 def _statefulset(pair: _Pair) -> Iterator[Change]:
