@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OVERLAYS := $(sort $(dir $(wildcard overlays/*/kustomization.yaml)))
 
-.PHONY: all install check render test lint docs clean
+.PHONY: all install check render test cluster-test lint docs clean
 
 all: check
 
@@ -33,12 +33,21 @@ WITH_CONFTEST = dir=$$(hack/install-conftest.sh) && PATH="$$dir:$$PATH"
 # actionlint (GitHub Actions workflows) likewise (hack/install-actionlint.sh).
 WITH_ACTIONLINT = aldir=$$(hack/install-actionlint.sh) && PATH="$$aldir:$$PATH"
 
+# The cluster tier's control plane (hack/cluster/build.sh: kube-apiserver, etcd, kwok, ... built with Go,
+# about 12 minutes the first time, then cached). Without Go the tier skips with the reason (fails under CI=true).
+WITH_CLUSTER = export POLICYCHECK_CLUSTER_HOME="$$(hack/cluster/build.sh || true)"
+
 check: render
 	$(WITH_CONFTEST) $(PY) -m policycheck overlays --require-conftest
 
 test: install lint
 	$(WITH_CONFTEST) conftest verify -p policies --no-color
-	$(WITH_CONFTEST) && $(WITH_ACTIONLINT) $(PY) -m pytest
+	$(WITH_CONFTEST) && $(WITH_ACTIONLINT) && $(WITH_CLUSTER) && $(PY) -m pytest
+
+## Only the cluster tier (tests/cluster); `make cluster-test PYTEST_ARGS=--existing-cluster` runs it against
+## the cluster KUBECONFIG points at, with the kubectl on PATH.
+cluster-test: install
+	$(WITH_CONFTEST) && $(WITH_CLUSTER) && $(PY) -m pytest tests/cluster $(PYTEST_ARGS)
 
 ## Regenerate the rule reference and the README's report samples (tests fail when they are stale).
 docs: install

@@ -14,7 +14,7 @@ import pytest
 from policycheck.cli import rules_markdown
 from tests.conftest import ROOT, require, which
 
-SECRET_VALUES = ("dev-only-insecure-password", "dev-only-no-real-key", "planted-password-value",
+SECRET_VALUES = ("devonly", "dev-only-no-real-key", "planted-password-value",
                  "planted-key-value", "planted-token-value")
 
 
@@ -214,7 +214,8 @@ def test_bad_input_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
 def test_searching_a_tree_finds_overlays_not_bases() -> None:
     out = run(".", "--format", "json")
     paths = [o["path"] for o in json.loads(out.stdout)["overlays"]]
-    assert paths == ["overlays/dev", "overlays/prod", "tests/overlays/planted", "tests/overlays/provenance/overlay",
+    # admission/ is a top-level kustomization too (cluster-scoped admission policies).
+    assert paths == ["admission", "overlays/dev", "overlays/prod", "tests/overlays/planted", "tests/overlays/provenance/overlay",
                      "tests/overlays/sample"]
     assert out.returncode == 1  # the planted overlay
 

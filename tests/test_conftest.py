@@ -234,4 +234,4 @@ def test_secret_values_are_redacted_from_rego_messages(tmp_path: Path) -> None:
     assert out.returncode == 1
     [hit] = [f for f in json.loads(out.stdout)["findings"] if f["rule"] == "leak"]
     assert hit["message"] == "value <redacted>"
-    assert "dev-only-insecure-password" not in out.stdout
+    assert "devonly" not in out.stdout

@@ -77,11 +77,14 @@ def _run(argv: list[str], timeout: float = 60.0, **kwargs) -> subprocess.Complet
 class Cluster:
     """One control plane whose state (data, certificates, logs, pids) lives in ``state``."""
 
-    def __init__(self, state: Path, home: Path | None = None) -> None:
+    def __init__(self, state: Path, home: Path | None = None, *, die_with_parent: bool = False) -> None:
         self.state = Path(state).resolve()
+        # Tests set this: their processes get SIGTERM when the test run dies, even by SIGKILL.
+        self.die_with_parent = die_with_parent
         self.home = home  # the build directory (bin/, stages/); found by build() when None
         self.kubeconfig = self.state / "kubeconfig"
         self.processes_file = self.state / "processes.json"
+        self._procs: dict[int, subprocess.Popen] = {}  # started by this object: pid -> process
 
     # -- processes ------------------------------------------------------------------------------------------
 
@@ -102,9 +105,11 @@ class Cluster:
         log = open(self.state / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=self.state, start_new_session=True)
+                                    cwd=self.state, start_new_session=True,
+                                    preexec_fn=_parent_death_signal if self.die_with_parent else None)  # noqa: PLW1509
         finally:
             log.close()
+        self._procs[proc.pid] = proc
         self._record(name, proc, argv[0])
         return proc
 
@@ -119,20 +124,21 @@ class Cluster:
         """Stop every recorded process (never anything else); idempotent."""
         alive = []
         for rec in reversed(self._records()):
-            if _is_ours(rec):
+            if self._alive(rec):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(rec["pid"], signal.SIGTERM)
                 alive.append(rec)
         deadline = time.monotonic() + STOP_GRACE
         while alive and time.monotonic() < deadline:
-            alive = [rec for rec in alive if _is_ours(rec)]
+            alive = [rec for rec in alive if self._alive(rec)]
             time.sleep(0.1)
         for rec in alive:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(rec["pid"], signal.SIGKILL)
-        for rec in self._records():  # reap what we started ourselves (no zombies in a long test run)
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(rec["pid"], os.WNOHANG)
+        for proc in self._procs.values():  # reap what this object started (no zombies in a long test run)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=1)
+        self._procs.clear()
         with contextlib.suppress(OSError):
             self.processes_file.unlink()
 
@@ -232,7 +238,6 @@ class Cluster:
         self._start("kwok", [
             str(b / "kwok"), f"--kubeconfig={kubeconfig}", "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-            "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
             "--node-ip=127.0.0.1", f"--node-port={kubelet_port}", f"--server-address=127.0.0.1:{kubelet_port}",
             f"--tls-cert-file={pki / 'kubelet.crt'}", f"--tls-private-key-file={pki / 'kubelet.key'}",
             "--cidr=10.244.0.1/16", *(f"--config={s}" for s in stages),
@@ -256,7 +261,7 @@ class Cluster:
     def _wait(self, deadline: float, what: str, ready) -> None:  # noqa: ANN001
         while time.monotonic() < deadline:
             for rec in self._records():
-                if not _is_ours(rec):
+                if not self._alive(rec):
                     raise ClusterError(f"{rec['name']} exited while waiting for {what}:\n{self.log_tail(rec['name'])}")
             if ready():
                 return
@@ -276,6 +281,22 @@ class Cluster:
         }
         self.kubeconfig.write_text(json.dumps(config, indent=1))
         self.kubeconfig.chmod(0o600)
+
+
+    def _alive(self, rec: dict) -> bool:
+        """Whether a recorded process still runs: asked of the process object when this object
+        started it (a child that has not exec'd yet has the parent's command line), else of /proc."""
+        proc = self._procs.get(rec["pid"])
+        if proc is not None:
+            return proc.poll() is None
+        return _is_ours(rec)
+
+
+def _parent_death_signal() -> None:
+    """In the child before exec: SIGTERM when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes  # noqa: PLC0415
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _is_ours(rec: dict) -> bool:
@@ -360,7 +381,7 @@ def running(state: Path | None = None) -> Iterator[Cluster]:
     with contextlib.ExitStack() as stack:
         if state is None:
             state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="policycheck-cluster-")))
-        cluster = Cluster(state)
+        cluster = Cluster(state, die_with_parent=True)
         stack.callback(cluster.down)
         yield cluster.up()
 

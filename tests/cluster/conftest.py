@@ -79,7 +79,7 @@ def new_cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
         return
     home = _home()
     with tempfile.TemporaryDirectory(prefix="policycheck-cluster-") as state:
-        cluster = cluster_script.Cluster(Path(state), home)
+        cluster = cluster_script.Cluster(Path(state), home, die_with_parent=True)
         try:
             cluster.up()
         except ClusterError as exc:
