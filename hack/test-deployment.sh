@@ -63,7 +63,8 @@ done
 health() {
   local port="${HEALTH_PORT:-18000}" pid rc=1 log
   log=$(mktemp)
-  kubectl -n "$namespace" port-forward service/api "$port:8000" >"$log" 2>&1 &
+  # A bounded wait for a running pod: past it, port-forward exits and says why.
+  kubectl -n "$namespace" port-forward --pod-running-timeout=15s service/api "$port:8000" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 1 20); do
     if curl -fsS --max-time 5 "http://127.0.0.1:$port/health" >/dev/null; then rc=0; break; fi

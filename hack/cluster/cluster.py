@@ -77,10 +77,12 @@ def _run(argv: list[str], timeout: float = 60.0, **kwargs) -> subprocess.Complet
 class Cluster:
     """One control plane whose state (data, certificates, logs, pids) lives in ``state``."""
 
-    def __init__(self, state: Path, home: Path | None = None, *, die_with_parent: bool = False) -> None:
+    def __init__(self, state: Path, home: Path | None = None, *, die_with_parent: bool = False,
+                 kwok_configs: tuple[Path, ...] = ()) -> None:
         self.state = Path(state).resolve()
         # Tests set this: their processes get SIGTERM when the test run dies, even by SIGKILL.
         self.die_with_parent = die_with_parent
+        self.kwok_configs = tuple(kwok_configs)  # more kwok configuration (a ClusterPortForward, ...)
         self.home = home  # the build directory (bin/, stages/); found by build() when None
         self.kubeconfig = self.state / "kubeconfig"
         self.processes_file = self.state / "processes.json"
@@ -234,7 +236,7 @@ class Cluster:
             "--bind-address=127.0.0.1", f"--secure-port={free_port()}", f"--cert-dir={pki / 'scheduler'}",
             "--leader-elect=false", "--profiling=false", "--v=1",
         ])
-        stages = sorted(str(p) for p in (self.home / "stages").glob("*.yaml"))
+        stages = [*sorted(str(p) for p in (self.home / "stages").glob("*.yaml")), *map(str, self.kwok_configs)]
         self._start("kwok", [
             str(b / "kwok"), f"--kubeconfig={kubeconfig}", "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
