@@ -207,7 +207,7 @@ class Cluster:
             f"--cert-dir={pki}", f"--tls-cert-file={pki / 'apiserver.crt'}",
             f"--tls-private-key-file={pki / 'apiserver.key'}", f"--client-ca-file={pki / 'ca.crt'}",
             f"--token-auth-file={pki / 'tokens.csv'}", "--authorization-mode=Node,RBAC",
-            "--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=true",
+            "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
             f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             # A loopback advertise address is otherwise rejected every few seconds.
@@ -333,7 +333,7 @@ def _certificates(pki: Path) -> None:
              "-out", str(pki / "ca.crt"), "-days", days, "-subj", "/CN=policycheck-cluster-ca")
     for name, subject, alt in (
             ("apiserver", "/O=system:masters/CN=kube-apiserver",
-             "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+             "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
              "DNS:kubernetes.default.svc"),
             ("kubelet", "/CN=kwok-kubelet", "subjectAltName=IP:127.0.0.1,DNS:localhost")):
         _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pki / f"{name}.key"),
