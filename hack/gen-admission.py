@@ -77,7 +77,9 @@ class AdmissionRule:
     note: str  # how the CEL relates to the Python rule
 
 
-NAMED_IMAGE = "(r.image == '' ? '(none)' : r.image)"
+# A message with a line break is refused by the server (it falls back to the policy's plain message, which
+# names no rule): line breaks in an image are shown escaped.
+NAMED_IMAGE = "(r.image == '' ? '(none)' : r.image.replace('\\n', '\\\\n').replace('\\r', '\\\\r'))"
 
 # Keyed by policycheck rule id; the ids, summaries and levels come from policycheck.rules.REGISTRY.
 RULES: dict[str, AdmissionRule] = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})$")
+# \Z, not $: "$" also matches before a trailing newline, which would pass "app@sha256:...\\n" as pinned.
+_DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})\Z")
 
 
 @dataclass(frozen=True)
