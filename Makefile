@@ -53,6 +53,7 @@ cluster-test: install
 docs: install
 	$(PY) -m policycheck rules --format markdown > docs/rules.md
 	$(PY) hack/readme_samples.py
+	$(PY) hack/gen-admission.py
 
 lint: install
 	$(VENV)/bin/ruff check policycheck tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -163,3 +164,22 @@ CASES = [
 def test_rendered_value(rendered, overlay, kind, name, path, expected) -> None:  # noqa: PLR0917
     obj = _object(rendered[overlay], kind, name)
     assert _slice_aware_get(obj.doc, path) == expected
+
+
+def test_values_are_in_the_form_the_api_server_stores(rendered) -> None:  # noqa: ANN001
+    """What a client-side re-apply compares with the live object must equal it (the cluster tier
+    proves the whole overlay; this catches the usual causes offline, with the reason): kustomize
+    wraps a generated value whose base64 is longer than 70 characters, which the server stores on
+    one line; a CPU of `1000m` comes back as `1`; the server fills in a claim template's
+    apiVersion, kind, volumeMode and status."""
+    for overlay, objects in rendered.items():
+        for obj in objects:
+            where = f"{overlay}: {obj.kind}/{obj.name}"
+            for key, value in (obj.doc.get("data") or {}).items() if obj.kind == "Secret" else ():
+                assert "\n" not in value, f"{where}: data.{key} is wrapped over lines (keep it within 51 bytes)"
+            text = json.dumps(obj.doc)
+            assert not re.search(r'"cpu": "\d+000m"', text), f"{where}: write whole CPUs as \"1\", not 1000m"
+            for claim in (obj.doc.get("spec") or {}).get("volumeClaimTemplates") or []:
+                assert (claim.get("apiVersion"), claim.get("kind")) == ("v1", "PersistentVolumeClaim"), where
+                assert claim["spec"].get("volumeMode") == "Filesystem", where
+                assert claim.get("status") == {"phase": "Pending"}, where

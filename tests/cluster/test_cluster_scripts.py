@@ -5,6 +5,7 @@ tells the truth when something is wrong (no ready endpoint, port-forward failing
 from __future__ import annotations
 
 import http.server
+import json
 import subprocess
 import tempfile
 import threading
@@ -97,3 +98,14 @@ def test_test_deployment_reports_what_is_wrong(stub_cluster: tuple[Any, Any]) ->
     assert "error: timed out waiting for the condition" in after, after
     assert lines[-1].endswith("step(s) failed; see docs/deployment.md#troubleshooting")
     cluster.kubectl("-n", NAMESPACE, "scale", "deployment/api", "--replicas=1")
+
+
+def test_the_tier_applies_with_a_kubectl_of_the_server_minor(stub_cluster: tuple[Any, Any]) -> None:
+    """kubectl within the supported skew of the server: no skew warning on `kubectl version`, which
+    the kubectl 1.37 of .venv (for rendering) prints against this 1.35 server (docs/deployment.md)."""
+    cluster, _ = stub_cluster
+    done = cluster.kubectl("version", "-o", "json")
+    versions = json.loads(done.stdout)
+    client, server = versions["clientVersion"], versions["serverVersion"]
+    assert (client["major"], client["minor"]) == (server["major"], server["minor"]) == ("1", "35")
+    assert "WARNING" not in done.stderr.upper(), done.stderr
