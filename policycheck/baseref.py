@@ -279,7 +279,7 @@ class BaseRenders:
             return Base(ref, None, error=self._clean(str(exc)))
         except Exception as exc:  # noqa: BLE001 - recorded on the overlay, never the end of the run
             return Base(ref, None, error=f"internal error ({type(exc).__name__}); this is a policycheck bug")
-        return Base(ref, rendered.objects)
+        return Base(ref, rendered.objects, rendered=rendered)
 
     def _clean(self, message: str) -> str:
         """A render error with the temporary directory taken out of its paths."""

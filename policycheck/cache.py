@@ -12,8 +12,9 @@ change it:
   effective configuration, the profile, the Kubernetes version, the
   selected rules, --require-objects, the working directory and the
   overlay's path as given (reports show paths relative to it), the commit
-  of ``--base REF`` (when a rule compares with it), and the date
-  (exemptions expire by date).
+  of ``--base REF`` (findings are new or baseline against it, and
+  ``immutable-field`` compares with it), and the date (exemptions expire by
+  date).
 
 A hit skips render, rules and Rego and returns the stored result; the
 report is written from it exactly as from a fresh check. Only overlays that
@@ -147,6 +148,7 @@ class Cache:
                 return None
             findings = [json_report.finding_from(f) for f in data.get("findings", [])]
             result = json_report.overlay_from(data.get("overlay"), findings)
+            result.absent = [json_report.finding_from(f) for f in data.get("absent", [])]  # (--base REF)
         except (OSError, ValueError, RecursionError, json_report.ReadError):
             return None
         if result.path != overlay or result.error or any(f.obj.overlay != overlay for f in findings):
@@ -164,11 +166,21 @@ class Cache:
         if result.error:
             return
         data = {"format": FORMAT, "key": key, "overlay": json_report.overlay_entry(result),
-                "findings": [json_report.finding_dict(f) for f in result.findings]}
+                "findings": [_entry(f) for f in result.findings]}
+        if result.absent:
+            data["absent"] = [_entry(f) for f in result.absent]
         path = self._path(key)
         if write_json(path, data, errors="surrogateescape"):
             self.stored += 1
             _prune(path.parent)
+
+
+def _entry(f: Any) -> dict[str, Any]:
+    """A finding as stored: its JSON form, with its --base REF state when it has one."""
+    data = json_report.finding_dict(f)
+    if f.baseline:
+        data["baseline"] = True
+    return data
 
 
 def _prune(bucket: Path) -> None:

@@ -49,7 +49,7 @@ class Settings:
     require_objects: bool = False
     select: frozenset[str] | None = None  # only these rule ids (built-in and house)
     today: dt.date = field(default_factory=dt.date.today)
-    # --base REF, when a rule that compares with it runs (it keys the result cache).
+    # --base REF: findings are matched with the check at REF (it keys the result cache).
     base: Revision | None = None
 
 
@@ -128,7 +128,7 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         at_base = None
         if base is not None and compares(settings.select) and profile.level(COMPARES) is not None:
             at_base = base()
-            if at_base.objects is None and at_base.error is None:
+            if at_base.objects is None and at_base.error is None and settings.base is None:
                 result.notes.append(f"{name} does not exist at {at_base.ref}: no render to compare with, "
                                     f"{COMPARES} has nothing to check")
         ran: dict[str, list] = {}
@@ -146,6 +146,10 @@ def check_overlay(overlay: Path, settings: Settings, rendered: Callable[[], Rend
         result.error = out.secrets.scrub(_describe(exc))
         return result
     result.findings = findings
+    if base is not None and settings.base is not None:  # --base REF: new findings only
+        from policycheck import baseline  # noqa: PLC0415
+
+        baseline.compare(result, at_base or base(), settings, profile)
     return result
 
 

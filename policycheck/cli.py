@@ -1,7 +1,7 @@
 """Command line.
 
     policycheck [PATH ...] [options]     check overlays (default: every overlay under overlays/)
-    policycheck --base REF [PATH ...]    ... and compare each with its render at git revision REF
+    policycheck --base REF [PATH ...]    ... failing only on findings that are new since git revision REF
     policycheck merge REPORT.json ...    one report of the JSON reports of --shard runs
     policycheck rules [--format markdown]
     policycheck explain RULE
@@ -110,9 +110,10 @@ def check_parser() -> argparse.ArgumentParser:
                    help="run only these rules (built-in or house rule ids; repeatable)")
     p.add_argument("--require-objects", action="store_true",
                    help="an overlay that renders no objects is an error (default: a note)")
-    p.add_argument("--base", metavar="REF", help="also render every overlay as it is at git revision REF (the "
-                   "repository's tree at REF, never the work tree) and flag changes since then that the API server "
-                   "refuses (rule immutable-field)")
+    p.add_argument("--base", metavar="REF", help="also check every overlay as it is at git revision REF (the "
+                   "repository's tree at REF, never the work tree) with this tree's configuration and policies: "
+                   "findings REF had are reported as baseline and only new ones fail; flag changes since REF that "
+                   "the API server refuses (rule immutable-field)")
     p.add_argument("--shard", metavar="I/N", help="check only the I-th of N size-balanced shares of the overlays "
                    "(CI job matrices); `policycheck merge` joins the shards' JSON reports")
     p.add_argument("--no-cache", action="store_true",
@@ -270,12 +271,11 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
     rego, skipped_rego = conftest.find(rego_settings, args.conftest, required)
     house_rules = frozenset(conftest.house_rule_ids(rego_settings)) if rego else frozenset()
     selected = _selected(args.select, house_rules)
-    compare = args.revision is not None and check.compares(selected)
+    compare = args.revision is not None  # every finding is matched with the check at REF
     settings = check.Settings(
         kustomize=kustomize, config=cfg, kube_version=kube_version, profile=args.profile, timeout=args.timeout,
         memory_mib=args.memory_limit, allow_remote=args.allow_remote, rego=rego, rego_settings=rego_settings,
-        house_rules=house_rules, require_objects=args.require_objects, select=selected,
-        base=args.revision if compare else None,
+        house_rules=house_rules, require_objects=args.require_objects, select=selected, base=args.revision,
     )
     if args.verbose:
         for path, why in skipped:
@@ -298,6 +298,8 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
         report = check.check(overlays, settings, renders=renders, notes=notes, cache=results_cache)
     report.tool["version"] = __version__
     report.shard = args.shard_info
+    if args.revision is not None:
+        report.base = {"ref": args.revision.ref, "commit": args.revision.commit}
     if args.shard_info is not None and args.verbose:
         print(f"policycheck: shard {args.shard_info['index']}/{args.shard_info['count']}: {len(overlays)} of "
               f"{len(args.shard_info['overlays'])} overlays", file=sys.stderr)
@@ -311,9 +313,13 @@ def _evaluate(args: argparse.Namespace, overlays, skipped, kustomize, renders) -
 
 def _check_with_base(args: argparse.Namespace, overlays, settings, *, renders, notes, results_cache):  # noqa: ANN001, ANN202
     """The check, with every overlay also rendered in the tree at --base REF (removed afterwards)."""
-    from policycheck import baseref, check
+    from policycheck import baseline, baseref, check
 
     with baseref.materialise(args.revision, args.timeout) as tree:
+        gone = baseline.removed(args.paths or ["overlays"], overlays if args.shard_info is None else
+                                [Path(p) for p in args.shard_info["overlays"]], args.revision, tree)
+        notes.extend(f"{path} existed at {args.revision.ref} and is removed: its findings there are gone"
+                     for path in gone)
         base = baseref.BaseRenders(overlays, args.revision, tree, settings.kustomize, timeout=args.timeout,
                                    memory_mib=args.memory_limit, allow_remote=args.allow_remote,
                                    workers=RENDER_WORKERS if args.no_cache else 1)

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from policycheck.k8s import Container, PodTemplate, containers, pod_template
 from policycheck.model import K8sObject
@@ -32,6 +33,8 @@ class Base:
     ref: str
     objects: list[K8sObject] | None
     error: str | None = None
+    # The whole render (policycheck.render.Rendered) the objects come from, checked at REF too.
+    rendered: Any = None
 
     @functools.cached_property
     def _by_identity(self) -> dict[Identity, K8sObject]:

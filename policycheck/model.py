@@ -127,6 +127,8 @@ class Finding:
     exempted: bool = False
     exemption: str | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # With --base REF: the check at REF found it too (policycheck.baseline); it does not fail the run.
+    baseline: bool = False
 
     def sort_key(self) -> tuple[Any, ...]:
         src = self.source

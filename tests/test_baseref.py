@@ -157,8 +157,8 @@ def test_an_overlay_added_since_ref_has_a_note(repo: Path, kustomize) -> None:  
     assert (code, report["findings"]) == (0, []), err
     notes = {o["path"]: o["notes"] for o in report["overlays"]}
     assert notes["overlays/prod"] == []
-    assert notes["overlays/dev"] == ["overlays/dev does not exist at HEAD: no render to compare with, "
-                                     "immutable-field has nothing to check"]
+    assert notes["overlays/dev"] == ["overlays/dev does not exist at HEAD: all its findings are new, "
+                                     "immutable-field has nothing to compare with"]
 
 
 def test_a_render_that_fails_at_ref_is_an_error_finding(repo: Path, kustomize) -> None:  # noqa: ANN001

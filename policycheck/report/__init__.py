@@ -26,6 +26,8 @@ class OverlayResult:
     # (rule, kind, namespace, name) of every built-in rule and object it looked at (JUnit's test cases).
     ran: list[tuple[str, str, str | None, str]] = field(default_factory=list, repr=False)
     rego_ran: bool = False  # the Rego stage ran on this overlay
+    # With --base REF: findings of the check at REF that the change fixed (policycheck.baseline).
+    absent: list[Finding] = field(default_factory=list, repr=False)
 
 
 def fingerprint(f: Finding) -> str:
@@ -62,6 +64,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # A shard's report: {"index": I, "count": N, "overlays": [every overlay of the unsharded run]}.
     shard: dict[str, Any] | None = None
+    # With --base REF: {"ref": REF as given, "commit": its object name}; findings are then new or baseline.
+    base: dict[str, Any] | None = None
 
     @property
     def errors(self) -> list[OverlayResult]:
@@ -69,10 +73,10 @@ class Report:
         return [o for o in self.overlays if o.error]
 
     def defects(self) -> list[Defect]:
-        """Findings grouped into defects (by fingerprint and exemption state), in sorted order."""
-        groups: dict[tuple[str, bool], Defect] = {}
+        """Findings grouped into defects (by fingerprint, exemption and baseline state), in sorted order."""
+        groups: dict[tuple[str, bool, bool], Defect] = {}
         for f in sorted(self.findings, key=Finding.sort_key):
-            key = (fingerprint(f), f.exempted)
+            key = (fingerprint(f), f.exempted, f.baseline)
             if key in groups:
                 groups[key].findings.append(f)
             else:
@@ -82,11 +86,21 @@ class Report:
     def all_notes(self) -> list[str]:
         return [*self.notes, *(n for o in self.overlays for n in o.notes)]
 
+    @property
+    def absent(self) -> list[Finding]:
+        """With --base REF: the findings at REF that are gone."""
+        return [f for o in self.overlays for f in o.absent]
+
     def summary(self) -> dict[str, int]:
-        active = [f for f in self.findings if not f.exempted]
-        return {
+        """Counts of the findings; with --base, ``error`` and ``warning`` count only new ones."""
+        active = [f for f in self.findings if not f.exempted and not f.baseline]
+        counts = {
             "error": sum(f.severity is Severity.ERROR for f in active),
             "warning": sum(f.severity is Severity.WARNING for f in active),
             "exempted": sum(f.exempted for f in self.findings),
             "overlay_errors": len(self.errors),
         }
+        if self.base is not None:
+            counts["baseline"] = sum(f.baseline and not f.exempted for f in self.findings)
+            counts["absent"] = len(self.absent)
+        return counts

@@ -11,7 +11,13 @@
                    "engine", "exempted", "exemption", "fingerprint", "overlays": [str]}],
      "summary": {"error", "warning", "exempted", "overlay_errors"},
      "notes": [str],                                   (only when there are notes)
-     "shard": {"index", "count", "overlays": [str]}}   (only from --shard I/N: every overlay of the run)
+     "shard": {"index", "count", "overlays": [str]},   (only from --shard I/N: every overlay of the run)
+     "base": {"ref", "commit"},                        (only with --base REF, and then also:)
+     "absent": [finding]}                              findings at REF that are gone (files as at REF)
+     With --base REF every finding also has "baseline": bool (REF had it: it does not fail the run)
+     and "baseline_fingerprint" (rule, kind, namespace, name without a generator's hash suffix,
+     field without list positions, container: what --base matches on), and "summary" counts only
+     new findings in "error" and "warning", plus "baseline" and "absent".
 
 An overlay whose check failed has an ``error`` and no findings; the exit
 code is then 2, whatever the other overlays found. Findings are per overlay;
@@ -39,8 +45,10 @@ from policycheck.report import OverlayResult, Report
 VERSION = 1
 
 
-def finding_dict(f: Finding, fingerprint: str | None = None, overlays: list[str] | None = None) -> dict[str, Any]:
-    return {
+def finding_dict(f: Finding, fingerprint: str | None = None, overlays: list[str] | None = None,
+                 base: bool = False) -> dict[str, Any]:
+    """One finding; ``base``: the run had --base REF (the finding says whether REF had it)."""
+    data = {
         "rule": f.rule,
         "severity": f.severity.value,
         "overlay": f.obj.overlay,
@@ -59,11 +67,18 @@ def finding_dict(f: Finding, fingerprint: str | None = None, overlays: list[str]
         "fingerprint": fingerprint,
         "overlays": overlays if overlays is not None else [f.obj.overlay],
     }
+    if base:
+        from policycheck.baseline import fingerprint as baseline_fingerprint  # noqa: PLC0415 - only with --base
+
+        data["baseline"] = f.baseline
+        data["baseline_fingerprint"] = baseline_fingerprint(f)
+    return data
 
 
 def _findings(report: Report) -> list[dict[str, Any]]:
     shared = {id(f): (d.fingerprint, d.overlays) for d in report.defects() for f in d.findings}
-    return [finding_dict(f, *shared[id(f)]) for f in sorted(report.findings, key=Finding.sort_key)]
+    base = report.base is not None
+    return [finding_dict(f, *shared[id(f)], base=base) for f in sorted(report.findings, key=Finding.sort_key)]
 
 
 def overlay_entry(o: OverlayResult) -> dict[str, Any]:
@@ -88,6 +103,9 @@ def render(report: Report) -> str:
         data["notes"] = report.notes
     if report.shard:
         data["shard"] = report.shard
+    if report.base is not None:
+        data["base"] = report.base
+        data["absent"] = [finding_dict(f, base=True) for f in sorted(report.absent, key=Finding.sort_key)]
     return _dumps(data)
 
 
@@ -170,6 +188,7 @@ def finding_from(data: Any, where: str = "finding") -> Finding:
         source=_source(data.get("source"), f"{where}.source"),
         exempted=_get(data, "exempted", bool, where),
         exemption=_get(data, "exemption", str, where, optional=True),
+        baseline=bool(_get(data, "baseline", bool, where, optional=True)),
     )
 
 
@@ -224,6 +243,15 @@ def load(data: Any, label: str = "report") -> Report:
             if not 1 <= index <= count:
                 raise ReadError("shard.index is not within 1..shard.count")
             shard = {"index": index, "count": count, "overlays": _strs(shard.get("overlays"), "shard.overlays")}
+        base = _get(data, "base", dict, "report", optional=True)
+        if base is not None:
+            base = {"ref": _get(base, "ref", str, "base"), "commit": _get(base, "commit", str, "base")}
+            known = {o.path: o for o in overlays}
+            for i, item in enumerate(_get(data, "absent", list, "report", optional=True) or []):
+                gone = finding_from(item, f"absent[{i}]")
+                if gone.obj.overlay not in known:
+                    raise ReadError(f"absent[{i}] names overlay {gone.obj.overlay!r}, which the report does not list")
+                known[gone.obj.overlay].absent.append(gone)
     except ReadError as exc:
         raise PolicycheckError(f"{label}: {exc}") from None
-    return Report(tool=tool, overlays=overlays, findings=findings, notes=notes, shard=shard)
+    return Report(tool=tool, overlays=overlays, findings=findings, notes=notes, shard=shard, base=base)

@@ -11,6 +11,10 @@
         <testcase classname="OVERLAY" name="house rules (Rego) on N objects"/>   when the Rego stage ran
         <system-out>the overlay's notes</system-out>
 
+With ``--base REF`` only new findings fail: a pair whose findings at or
+above ``fail_on`` were all there at REF (baseline) is ``<skipped>`` with
+"baseline: already at REF" and the findings as its text.
+
 An overlay that could not be checked has one testcase, "check", with an
 ``<error>``: its render or check failed.
 
@@ -51,6 +55,7 @@ def _line(f: Finding) -> str:
     state = "exempted" if f.exempted else f.severity.value
     obj = f"{f.obj.kind}/{f.obj.name}" + (f" [{f.container}]" if f.container else "")
     tail = f" (exempted: {f.exemption})" if f.exempted else ""
+    tail += " (baseline: already at the --base revision)" if f.baseline else ""
     return _text(f"{place}: {state} {f.rule} {obj}: {f.message}{tail}")
 
 
@@ -61,7 +66,7 @@ def _case_name(f: Finding, ambiguous: set[tuple[str, str]]) -> str:
     return _text(name)
 
 
-def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity) -> ET.Element:
+def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity, base_ref: str = "REF") -> ET.Element:
     suite = ET.Element("testsuite", name=_text(overlay.path))
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="profile", value=_text(overlay.profile))
@@ -96,7 +101,7 @@ def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity) -
                 case.set("file", _text(found[0]))
                 if found[1]:
                     case.set("line", str(found[1]))
-            failing = [f for f in group if not f.exempted and f.severity.rank >= fail_on.rank]
+            failing = [f for f in group if not f.exempted and not f.baseline and f.severity.rank >= fail_on.rank]
             body = "\n".join(_line(f) for f in group)
             if failing:
                 more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
@@ -105,6 +110,11 @@ def _suite(overlay: OverlayResult, findings: list[Finding], fail_on: Severity) -
                 counts["failures"] += 1
             elif all(f.exempted for f in group):
                 ET.SubElement(case, "skipped", message=_text(first.exemption or "exempted"))
+                counts["skipped"] += 1
+            elif all(f.exempted or f.baseline for f in group) and any(f.severity.rank >= fail_on.rank for f in group):
+                # --base REF: it was there at REF; skipped, not failed, not passed
+                skipped = ET.SubElement(case, "skipped", message=_text(f"baseline: already at {base_ref}"))
+                skipped.text = body
                 counts["skipped"] += 1
             else:
                 ET.SubElement(case, "system-out").text = body
@@ -126,7 +136,8 @@ def render(report: Report, fail_on: Severity = Severity.ERROR) -> str:
         by_overlay.setdefault(f.obj.overlay, []).append(f)
     totals = Counter[str]()
     for overlay in report.overlays:
-        suite = _suite(overlay, by_overlay.get(overlay.path, []), fail_on)
+        suite = _suite(overlay, by_overlay.get(overlay.path, []), fail_on,
+                       report.base["ref"] if report.base else "REF")
         root.append(suite)
         for key in ("tests", "failures", "errors", "skipped"):
             totals[key] += int(suite.get(key, "0"))

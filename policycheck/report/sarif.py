@@ -21,6 +21,17 @@ in a shared base found by dev and prod is one result whose message and
   repository opts in to treating them as dismissed; as notes they do not fail
   its pull-request check.
 
+With ``--base REF`` each result also has ``baselineState``: ``unchanged`` when
+the check at REF found it too (not failing), else ``new``, and
+``partialFingerprints["policycheck/baseline/v1"]``, what the match is made on
+(rule, kind, namespace, name without a generator's hash, field without list
+positions, container; for a defect whose overlays differ in it, a hash of
+them all). Findings at REF that are gone are *not* results with
+``baselineState: absent``: GitHub code scanning reads no ``baselineState``
+and would open an alert for each, at a line that may no longer hold it.
+They are listed in ``runs[0].properties.base.absent`` instead, beside REF and
+its commit.
+
 Overlays that could not be checked are ``toolExecutionNotifications`` of
 ``invocations[0]``, whose ``executionSuccessful`` is then false; report notes
 are notifications of level ``note``.
@@ -44,13 +55,14 @@ from urllib.parse import quote
 
 from policycheck.model import Finding, Severity
 from policycheck.render import kustomization_file
-from policycheck.report import Defect, Report
+from policycheck.report import Defect, Report, sha256
 from policycheck.rules import FAMILIES, REGISTRY
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/ai-agents/platform"
 DOCS_URL = f"{INFORMATION_URI}/blob/main/docs/rules.md"
 FINGERPRINT_KEY = "policycheck/v1"
+BASELINE_KEY = "policycheck/baseline/v1"
 SRCROOT = "%SRCROOT%"
 # GitHub code scanning rejects a run with more results than this.
 MAX_RESULTS = 25_000
@@ -135,7 +147,7 @@ def _house_rule(rule_id: str, f: Finding) -> dict[str, Any]:
     }
 
 
-def _result(defect: Defect, rule_index: int) -> dict[str, Any]:
+def _result(defect: Defect, rule_index: int, base: bool = False) -> dict[str, Any]:
     f = defect.first
     overlays = defect.overlays
     obj = object_ref(f)
@@ -167,6 +179,13 @@ def _result(defect: Defect, rule_index: int) -> dict[str, Any]:
             for i, s in enumerate(via[:100], 1)
         ]
     result["partialFingerprints"] = {FINGERPRINT_KEY: defect.fingerprint}
+    if base:  # --base REF: what matched (or not) a finding at REF
+        from policycheck.baseline import fingerprint  # noqa: PLC0415 - only with --base
+
+        prints = sorted({fingerprint(g) for g in defect.findings})
+        result["partialFingerprints"][BASELINE_KEY] = (
+            prints[0] if len(prints) == 1 else sha256("\n".join(prints).encode()).hexdigest()[:32])
+        result["baselineState"] = "unchanged" if f.baseline else "new"
     if f.exempted:
         result["suppressions"] = [{"kind": "inSource", "justification": clean(f.exemption or "")}]
     result["properties"] = {
@@ -193,8 +212,9 @@ def _notification(text: str, level_: str, overlay: str | None = None) -> dict[st
 
 
 def _priority(defect: Defect) -> tuple[int, int]:
-    """Which results to keep first when there are too many: active errors, warnings, then exempted."""
-    return (int(defect.first.exempted), -level(defect).rank)
+    """Which results to keep first when there are too many: active errors, warnings, then exempted
+    (new before baseline)."""
+    return (int(defect.first.exempted), int(defect.first.baseline), -level(defect).rank)
 
 
 def sarif(report: Report, docs_url: str = DOCS_URL) -> dict[str, Any]:
@@ -229,10 +249,26 @@ def sarif(report: Report, docs_url: str = DOCS_URL) -> dict[str, Any]:
         "runs": [{
             "tool": {"driver": driver},
             "invocations": [invocation],
-            "results": [_result(d, index[d.first.rule]) for d in kept],
-            "properties": {k: tool.get(k) for k in ("kustomize", "kube_version", "conftest")},
+            "results": [_result(d, index[d.first.rule], report.base is not None) for d in kept],
+            "properties": _properties(report),
         }],
     }
+
+
+def _properties(report: Report) -> dict[str, Any]:
+    """The run's properties; with --base REF also REF and the findings at REF that are gone."""
+    props = {k: report.tool.get(k) for k in ("kustomize", "kube_version", "conftest")}
+    if report.base is not None:
+        from policycheck.baseline import fingerprint  # noqa: PLC0415 - only with --base
+
+        props["base"] = {**report.base, "absent": [
+            {"ruleId": clean(f.rule), "overlay": clean(f.obj.overlay), "kind": clean(f.obj.kind),
+             "namespace": clean(f.obj.namespace) if f.obj.namespace else None, "name": clean(f.obj.name),
+             "field": clean(f.field) if f.field else None, "container": clean(f.container) if f.container else None,
+             "message": clean(f.message), "file": clean(f.source.file) if f.source else None,
+             "line": f.source.line if f.source else None, BASELINE_KEY: fingerprint(f)}
+            for f in sorted(report.absent, key=Finding.sort_key)]}
+    return props
 
 
 def render(report: Report, docs_url: str = DOCS_URL) -> str:
