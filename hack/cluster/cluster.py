@@ -175,13 +175,22 @@ class Cluster:
             self.home = build()
         if self._records():
             self.down()
-        for sub in ("logs", "pki", "etcd"):
-            (self.state / sub).mkdir(parents=True, exist_ok=True)
-        try:
-            self._up(time.monotonic() + timeout)
-        except BaseException:
-            self.down()
-            raise
+        for attempt in (1, 2):
+            # A fresh data directory each time; ports are picked free just before each start, and
+            # another process can take one in between: a second attempt gets new ports.
+            shutil.rmtree(self.state / "etcd", ignore_errors=True)
+            for sub in ("logs", "pki", "etcd"):
+                (self.state / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                self._up(time.monotonic() + timeout)
+                return self
+            except ClusterError as exc:
+                self.down()
+                if attempt == 2 or "exited" not in str(exc):
+                    raise
+            except BaseException:
+                self.down()
+                raise
         return self
 
     def _up(self, deadline: float) -> None:
