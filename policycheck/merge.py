@@ -47,6 +47,9 @@ def merge(reports: list[tuple[str, Report]]) -> Report:
             if first.tool.get(key) != report.tool.get(key):
                 raise PolicycheckError(f"{escape(label)} and {escape(first_label)} come from different runs: "
                                        f"tool.{escape(key)} differs")
+        if first.base != report.base:  # --base REF: the same REF (commit) for every shard, or none
+            raise PolicycheckError(f"{escape(label)} and {escape(first_label)} come from different runs: "
+                                   "--base differs")
     order = _order(reports)
     seen: dict[str, str] = {}
     overlays = []
@@ -67,7 +70,7 @@ def merge(reports: list[tuple[str, Report]]) -> Report:
         overlays.sort(key=lambda o: rank[o.path])
     notes = list(dict.fromkeys(n for _, r in reports for n in r.notes))
     return Report(tool=dict(first.tool), overlays=overlays, findings=[f for o in overlays for f in o.findings],
-                  notes=notes)
+                  notes=notes, base=first.base)
 
 
 def _order(reports: list[tuple[str, Report]]) -> list[str] | None:
