@@ -3,6 +3,7 @@
     policycheck [PATH ...] [options]     check overlays (default: every overlay under overlays/)
     policycheck --base REF [PATH ...]    ... failing only on findings that are new since git revision REF
     policycheck merge REPORT.json ...    one report of the JSON reports of --shard runs
+    policycheck diff --base REF [PATH ...]   the rendered objects' changes since REF, per overlay
     policycheck fix [PATH ...] [--write DIR]   Kustomize patches for the findings with a safe fix
     policycheck rules [--format markdown]
     policycheck explain RULE
@@ -159,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             return _explain(argv[1:])
         if argv[:1] == ["merge"]:
             return _merge(argv[1:])
+        if argv[:1] == ["diff"]:
+            from policycheck import diff
+
+            return diff.main(argv[1:])
         if argv[:1] == ["fix"]:
             from policycheck import fix
 
