@@ -112,13 +112,16 @@ def test_workflow_runs_the_action_with_sarif_junit_and_annotations() -> None:
     assert set(workflow["on"]) == {"pull_request", "push"}
     assert workflow["on"]["push"] == {"branches": ["main"]}
     assert workflow["permissions"] == {}
-    (job,) = workflow["jobs"].values()
+    assert set(workflow["jobs"]) == {"policycheck", "comment"}
+    job = workflow["jobs"]["policycheck"]
     assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
     steps = job["steps"]
     assert step_using(steps, "actions/checkout")["with"]["persist-credentials"] is False
     assert step_using(steps, "actions/setup-python")["with"]["python-version"] == "3.11"
     step_using(steps, "actions/setup-go")
     for step in steps:
+        if "run" in step:
+            continue
         uses = step.get("uses", "")
         assert uses == "./" or re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", uses), uses
 
@@ -132,7 +135,8 @@ def test_workflow_runs_the_action_with_sarif_junit_and_annotations() -> None:
     sarif = step_using(steps, "github/codeql-action/upload-sarif")
     assert sarif["with"]["sarif_file"] == formats["sarif"]
     assert sarif["if"].startswith("always() && ") and f"hashFiles('{formats['sarif']}') != ''" in sarif["if"]
-    junit = step_using(steps, "actions/upload-artifact")
+    junit = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")
+                 and s["with"]["name"] == "policycheck-junit")
     assert junit["with"]["path"] == formats["junit"]
     assert junit["if"] == f"always() && hashFiles('{formats['junit']}') != ''"
 
@@ -142,12 +146,18 @@ def test_action_inputs_outputs_and_defaults() -> None:
     assert action["runs"]["using"] == "composite"
     assert {name: spec["default"] for name, spec in action["inputs"].items()} == {
         "paths": "overlays", "profile": "", "formats": "github text=/dev/stderr sarif=policycheck.sarif junit=policycheck-junit.xml",
-        "fail-on": "error", "kube-version": "", "shard": "", "cache": "true"}
-    assert set(action["outputs"]) == {"sarif", "exit-code"}
+        "fail-on": "error", "kube-version": "", "shard": "", "cache": "true", "base": "", "diff": ""}
+    assert set(action["outputs"]) == {"sarif", "exit-code", "diff"}
     run = action_steps()["run"]
     assert run["env"]["CI"] == "true"
     used = {m for v in run["env"].values() for m in re.findall(r"\$\{\{ inputs\.([\w-]+) \}\}", str(v))}
-    assert used == set(action["inputs"])  # every input reaches the run step, through env:
+    assert used == set(action["inputs"]) - {"diff"}  # every input of the check reaches its step, through env:
+    diff = action_steps()["diff"]
+    assert diff["if"] == "inputs.base != '' && inputs.diff != ''"
+    assert {m for v in diff["env"].values() for m in re.findall(r"\$\{\{ inputs\.([\w-]+) \}\}", str(v))} == {
+        "paths", "base", "diff"}
+    steps = [step.get("id") for step in action["runs"]["steps"]]
+    assert steps.index("diff") < steps.index("run")  # (a failing check ends the action: the diff comes first)
 
 
 def test_action_shell_never_interpolates_expressions() -> None:
@@ -223,6 +233,7 @@ def test_action_run_step_passes_hostile_inputs_as_plain_arguments(tmp_path: Path
         "formats": "text sarif=out.sarif\njunit=j.xml",
         "profile": "prod; touch pwned4",
         "kube-version": "1.35\necho x=y >> $GITHUB_OUTPUT",
+        "base": "--no-cache; touch pwned5",
     }
     done, outputs = run_step(action_steps()["run"], hostile,
                              {"install.outputs.bin": str(stub), "conftest.outputs.dir": "/opt/conftest-dir"},
@@ -232,10 +243,44 @@ def test_action_run_step_passes_hostile_inputs_as_plain_arguments(tmp_path: Path
     assert outputs == {"sarif": "out.sarif", "exit-code": "3"}
     assert seen["argv"] == [
         "--fail-on", "error", "--format", "text", "--format", "sarif=out.sarif", "--format", "junit=j.xml",
-        "--profile", "prod; touch pwned4", "--kube-version", "1.35\necho x=y >> $GITHUB_OUTPUT", "--",
+        "--profile", "prod; touch pwned4", "--kube-version", "1.35\necho x=y >> $GITHUB_OUTPUT",
+        "--base=--no-cache; touch pwned5", "--",
         "overlays/dev", "$(touch", "pwned1)", "`touch", "pwned2`", "*.yaml;touch${IFS}pwned3", "--fail-on=warning"]
     assert (seen["ci"], seen["path0"]) == ("true", "/opt/conftest-dir")
     assert sorted(p.name for p in work.iterdir()) == ["a.yaml"]
+
+
+def test_action_diff_step_writes_markdown_and_never_fails_the_action(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    stub = tmp_path / "policycheck-stub"
+    stub.write_text(STUB.format(python=sys.executable), encoding="utf-8")
+    stub.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("STUB_OUT", str(tmp_path / "stub.json"))
+    hostile = {"paths": "overlays/dev $(touch pwned1)", "base": "-x; touch pwned2", "diff": "d.md; touch pwned3"}
+    done, outputs = run_step(action_steps()["diff"], hostile, {"install.outputs.bin": str(stub)}, work, tmp_path)
+    assert done.returncode == 0, done.stderr  # the stub exits 3: a warning, not a failure
+    assert outputs == {"file": ""} and "::warning title=policycheck::policycheck diff exited 3" in done.stdout
+    seen = json.loads((tmp_path / "stub.json").read_text(encoding="utf-8"))
+    assert seen["argv"] == ["diff", "--base=-x; touch pwned2", "--format", "markdown", "--output", "d.md; touch pwned3",
+                            "--", "overlays/dev", "$(touch", "pwned1)"]
+    assert list(work.iterdir()) == []
+
+
+def test_the_workflow_uses_base_and_posts_the_diff_on_pull_requests_only() -> None:
+    workflow = load(WORKFLOW)
+    job = workflow["jobs"]["policycheck"]
+    assert step_using(job["steps"], "actions/checkout")["with"]["fetch-depth"] == 2
+    gate = step_using(job["steps"], "./")["with"]
+    assert gate["base"] == "${{ github.event_name == 'pull_request' && 'HEAD^1' || '' }}"
+    assert gate["diff"] == "${{ github.event_name == 'pull_request' && 'policycheck-diff.md' || '' }}"
+    comment = workflow["jobs"]["comment"]
+    assert comment["permissions"] == {"pull-requests": "write"} and comment["needs"] == "policycheck"
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in comment["if"]
+    assert not any("actions/checkout" in s.get("uses", "") for s in comment["steps"])  # none of the PR's code
+    post = next(s for s in comment["steps"] if "run" in s)
+    assert "${{" not in post["run"] and post["run"].count("timeout 60 gh api") == 3
 
 
 def formats_landed(tmp_path: Path) -> bool:
