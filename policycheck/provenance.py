@@ -500,8 +500,11 @@ def _level(tree: Any, directory: Path) -> tuple[str, yaml.Node | None, dict[str,
     return cache[directory]
 
 
-def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names: set[str]) -> Source | None:
-    """The line of this kustomization that sets ``field`` of ``obj``, if it does."""
+def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names: set[str],
+                  images: dict[Path, yaml.Node] | None = None) -> Source | None:
+    """The line of this kustomization that sets ``field`` of ``obj``, if it does. ``images``: the
+    `images:` entry of each kustomization that renamed or retagged this image (see _image_entries),
+    when the image the source file wrote is known."""
     kfile, root, data, patches = _level(obj.tree, directory)
     for target, documents in patches:  # the last listed applied last
         for file, doc in documents:
@@ -514,6 +517,9 @@ def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names
     if found:
         return found
     last = steps[-1] if steps else None
+    if last == "image" and images is not None:
+        node = images.get(directory)
+        return Source(kfile, _entry_line(node, "digest", "newTag", "newName") or 1) if node is not None else None
     if last == "image" and isinstance(data.get("images"), list):
         repo = parse_image(str(_value_at(obj.doc, steps) or "")).repository
         for entry, node in zip(data["images"], _items(root, "images"), strict=False):
@@ -598,12 +604,42 @@ def setters(obj: K8sObject, field: str | None) -> list[Source]:
     names = set(source_names(obj.name, tree.prefixes, tree.suffixes))
     if obj.source_name:
         names.add(obj.source_name)
+    images = _image_entries(obj, steps) if steps[-1:] == ["image"] else None
     found: list[Source] = []
     for directory in reversed(tree.chain(obj.origin)):  # outermost first
         levels = [directory, *reversed(tree.components.get(directory, []))]
         for level in levels:
-            hit = _level_setter(level, obj, steps, names)
+            hit = _level_setter(level, obj, steps, names, images)
             if hit:
                 found.append(hit)
                 break
     return found
+
+
+def _image_entries(obj: K8sObject, steps: list[str | int]) -> dict[Path, yaml.Node] | None:
+    """The `images:` entry of each kustomization (and component) that changed the image at ``steps``,
+    followed from the name the source file wrote, innermost first, the way kustomize applies them:
+    each entry whose `name` is the image's name at that point retags it, and its `newName` renames
+    it for the entries after it. Two containers that end up with one repository through different
+    entries point at their own entries. None when the source file's image is unknown."""
+    if not obj.origin or obj.generated_by or "//" in obj.origin or not _is_file(obj.origin):
+        return None
+    doc = _find_document(obj.origin, obj)
+    root = doc.head(steps[0]) if doc is not None and isinstance(steps[0], str) else None
+    parent = _walk(root, obj.doc, steps[:-1]) if root is not None else None  # (the container's node)
+    hit = _get(parent, "image") if isinstance(parent, yaml.MappingNode) else None
+    written = _scalar(hit[1]) if hit else None
+    if written is None:
+        return None
+    current = parse_image(written).repository
+    entries: dict[Path, yaml.Node] = {}
+    for directory in obj.tree.chain(obj.origin):  # innermost first
+        for level in [*obj.tree.components.get(directory, []), directory]:
+            _, root_node, data, _ = _level(obj.tree, level)
+            listed = data.get("images") if isinstance(data.get("images"), list) else []
+            for entry, node in zip(listed, _items(root_node, "images"), strict=False):
+                if isinstance(entry, dict) and entry.get("name") == current:
+                    entries[level] = node
+                    if isinstance(entry.get("newName"), str) and entry["newName"]:
+                        current = entry["newName"]
+    return entries
