@@ -177,12 +177,23 @@ def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None =
     renders.after_parse = _after_parse(settings)
     keys: list[str | None] = [None] * len(overlays)
     cached: dict[int, OverlayResult] = {}
+    cross = None
+    if settings.config.extra.get("pairs"):  # rules across overlays (only for pairs in policycheck.yaml)
+        from policycheck.crossrules import Cross  # noqa: PLC0415
+
+        cross = Cross(overlays, settings)
     if cache is not None:
         for i, overlay in enumerate(overlays):
             keys[i] = _cache_key(cache, overlay)
             hit = cache.get(keys[i], overlay.as_posix()) if keys[i] else None
             if hit is not None:
                 cached[i] = hit
+                if cross is None or not cross.paired(i):  # (a pair may still need its renders)
+                    renders.cancel(i)
+                    if base is not None:
+                        base.cancel(i)
+        for i in cross.use_cache(cache, keys) if cross is not None else ():
+            if i in cached:
                 renders.cancel(i)
                 if base is not None:
                     base.cancel(i)
@@ -199,12 +210,18 @@ def check(overlays: list[Path], settings: Settings, *, notes: list[str] | None =
         for i, (overlay, future) in enumerate(zip(overlays, futures, strict=True)):
             if i in cached:
                 results.append(cached[i])
+                if cross is not None:
+                    cross.keep(i, future.result, waits, cached=True)
                 continue
             at_base = (lambda i=i: base.get(i)) if base is not None else None
             result = check_overlay(overlay, settings, future.result, waits, at_base)
             if cache is not None and keys[i]:
                 cache.put(keys[i], result)
             results.append(result)
+            if cross is not None:
+                cross.keep(i, future.result, waits)
+        if cross is not None:  # after every overlay: the pairs, with the rendered objects they kept
+            notes = [*(notes or []), *cross.finish(results, cache, base)]
     finally:
         renders.shutdown()
         if base is not None:

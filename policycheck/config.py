@@ -10,6 +10,7 @@ or [tool.policycheck] in pyproject.toml.
         overlays: ["overlays/prod*"]
         rules: {<rule-id>: {...}}
     conftest: {...}               # see policycheck.conftest.Settings
+    pairs: [{weaker, stronger, rules}]   # see policycheck.crossrules (rules across overlays)
 
 The file is read with the YAML 1.2 core schema (policycheck.yamlio): an
 unquoted `off` is the string "off", not false. Everything is validated
@@ -38,7 +39,7 @@ from policycheck.rules import REGISTRY
 CONFIG_FILES = ("policycheck.yaml", "policycheck.yml")
 LEVELS = ("error", "warning", "off")
 DEFAULT_PROFILE = "default"
-TOP_LEVEL = ("kube-version", "rules", "profiles", "conftest")
+TOP_LEVEL = ("kube-version", "rules", "profiles", "conftest", "pairs")
 PROFILE_KEYS = ("extends", "overlays", "rules")
 RULE_KEYS = ("level", "options")
 KUBE_VERSION = re.compile(r"[0-9]+\.[0-9]+")
@@ -474,4 +475,9 @@ def load(explicit: str | None = None) -> Config:
     if not isinstance(conftest, dict):
         raise source.wrong(("conftest",), "a mapping", conftest)
     Settings.from_config(conftest, source)  # validated now; the CLI builds its own
-    return Config(profiles, kube_version, source.label if source.label != "config" else None, {"conftest": conftest})
+    extra: dict[str, Any] = {"conftest": conftest}
+    if data.get("pairs") is not None:  # (the module of the rules across overlays loads only then)
+        from policycheck import crossrules  # noqa: PLC0415
+
+        extra["pairs"] = crossrules.from_config(data["pairs"], source)
+    return Config(profiles, kube_version, source.label if source.label != "config" else None, extra)

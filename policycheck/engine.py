@@ -38,6 +38,8 @@ def run(rendered: Rendered, profile: Profile, kube_version: str, today: dt.date 
     # field-type reports what the other rules could not read, so asking for it alone runs them silently.
     silent_reads = only is not None and "field-type" in only
     for rule in REGISTRY.values():
+        if rule.scope != "overlay":  # rules across overlays run after every overlay (policycheck.crossrules)
+            continue
         silent = only is not None and rule.id not in only
         if silent and not (silent_reads and rule.id not in NOT_READERS):
             continue

@@ -37,9 +37,23 @@ def run(rendered: Rendered, rules: set[str] | None = None, version: str = "1.35"
     return engine.run(rendered, profile or Profile("test"), version, TODAY, only=rules, base=base)
 
 
+def pair_findings(rule: str, weaker: Rendered, stronger: Rendered, options: dict | None = None) -> list[Finding]:
+    """A rule across overlays (scope "pair") on two renders, the stronger one second."""
+    from policycheck.crossrules import Pair, Side, compare
+
+    profile = Profile("test", options={rule: options} if options else {})
+    pair = Pair(Side(weaker.overlay, weaker.objects), Side(stronger.overlay, stronger.objects))
+    return compare(pair, profile, TODAY, only=frozenset({rule}))
+
+
 def fixture_findings(rule: str, variant: str) -> list[Finding]:
     """A rule's findings on its fixture; ``<variant>.base.yaml``, where there is one, is the render
-    at --base REF that the fixture is compared with."""
+    at --base REF that the fixture is compared with. A rule across overlays compares
+    ``<variant>.weaker.yaml`` (the first overlay of the pair) with the fixture (the second)."""
+    if REGISTRY[rule].scope == "pair":
+        weaker = load(FIXTURES / rule / f"{variant}.weaker.yaml")
+        weaker = Rendered("fixture-weaker", [K8sObject(o.doc, "fixture-weaker", o.origin) for o in weaker.objects])
+        return pair_findings(rule, weaker, load(FIXTURES / rule / f"{variant}.yaml"))
     base = FIXTURES / rule / f"{variant}.base.yaml"
     at_base = Base("base", load(base).objects) if base.is_file() else None
     return run(load(FIXTURES / rule / f"{variant}.yaml"), {rule}, base=at_base)

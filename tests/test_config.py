@@ -68,7 +68,7 @@ BAD = {
                              "pc.yaml: conftest.profiles: expected string keys (profile names), got the number 1"),
     # Shapes.
     "top-level-list": ("- a\n", "pc.yaml: expected a mapping at the top, got a list"),
-    "unknown-top-key": ("foo: 1\n", "pc.yaml: unknown key(s): foo (known: kube-version, rules, profiles, conftest)"),
+    "unknown-top-key": ("foo: 1\n", "pc.yaml: unknown key(s): foo (known: kube-version, rules, profiles, conftest, pairs)"),
     "unknown-rule": ("rules: {no-such-rule: off}\n", "pc.yaml: rules: unknown rule: no-such-rule"),
     "unknown-rule-escaped": ('rules: {"no\\tsuch": off}\n', "pc.yaml: rules: unknown rule: no\\tsuch"),
     "rules-list": ("rules: [a]\n", "pc.yaml: rules: expected a mapping, got a list"),
@@ -170,7 +170,7 @@ BAD = {
     "deep-but-parses": ("rules: {min-replicas: {options: {kinds: " + "[" * 990 + "]" * 990 + "}}}\n",
                         "pc.yaml: rules.min-replicas.options.kinds[0]: expected a string, got a list"),
     "deep-unknown-key": ("x: " + "[" * 990 + "]" * 990 + "\n",
-                         "pc.yaml: unknown key(s): x (known: kube-version, rules, profiles, conftest)"),
+                         "pc.yaml: unknown key(s): x (known: kube-version, rules, profiles, conftest, pairs)"),
     "self-referencing": ("rules: {min-replicas: {options: {kinds: &k [*k]}}}\n",
                          "pc.yaml: rules.min-replicas.options.kinds[0]: expected a string, got a list"),
 }
@@ -251,6 +251,8 @@ def test_option_types_are_derived_from_defaults_or_declared() -> None:
         "config-reference": {"external": [str]},
         "min-replicas": {"minimum": range(1, 1001), "kinds": [str]},
         "namespace-pod-security": {"level": ("privileged", "baseline", "restricted")},
+        "overlay-parity": {"kinds": [str], "ignore": [str], "only-in-stronger": [str], "only-in-weaker": [str]},
+        "prod-not-weaker": {"checks": [("replicas", "requests", "tls", "security-context")], "ignore": [str]},
     }
     # Every default fits its own type.
     source = config.Source("defaults")

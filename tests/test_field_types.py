@@ -82,6 +82,11 @@ def _apps(rendered: dict[str, list[K8sObject]]) -> Iterator[tuple[str, list[K8sO
 
 def _run(rule_id: str, objects: list[K8sObject]) -> None:
     rule = REGISTRY[rule_id]
+    if rule.scope == "pair":  # the objects are both overlays of the pair: every field compared is read
+        from policycheck.crossrules import Pair, Side
+
+        list(rule.check(Pair(Side("a", objects), Side("b", objects)), Profile("test").rule_options(rule_id)))
+        return
     # The objects are their own render at --base: a rule that compares reads every field it compares.
     ctx = Context("test", objects, "1.35", TODAY, frozenset(REGISTRY), base=Base("test", objects))
     list(rule.check(ctx, Profile("test").rule_options(rule_id)))

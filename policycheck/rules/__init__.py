@@ -22,10 +22,12 @@ from policycheck.rules import (
     min_replicas,
     namespace_pod_security,
     network_policy_coverage,
+    overlay_parity,
     pdb_coverage,
     privilege_escalation,
     privileged_container,
     probe_port,
+    prod_not_weaker,
     read_only_root_fs,
     readiness_probe,
     resource_limits,
@@ -48,6 +50,7 @@ _MODULES = (
     service_selector, service_target_port, ingress_backend, hpa_target, config_reference, pdb_coverage,
     network_policy_coverage, min_replicas, ingress_tls, secret_in_configmap, secret_in_env,
     namespace_pod_security, deprecated_api, schema, exemption_reason, field_type, immutable_field,
+    overlay_parity, prod_not_weaker,
 )
 
 REGISTRY: dict[str, Rule] = {}

@@ -28,7 +28,12 @@ FAMILIES = {
     "wiring": "Wiring between objects",
     "secrets": "Credentials in plain sight",
     "api": "API versions, schema and exemptions",
+    "overlays": "Across overlays (configured pairs)",
 }
+
+# What a rule's check() is given: one overlay's Context, or (SCOPE = "pair" in the module) a
+# policycheck.crossrules.Pair of two overlays, run only for the pairs policycheck.yaml configures.
+SCOPES = ("overlay", "pair")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Rule:
     check: Callable[..., Iterator[Problem]] | None = None
     family: str = "other"
     option_types: dict[str, Any] = field(default_factory=dict)
+    scope: str = "overlay"
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -53,6 +59,7 @@ class Rule:
             check=module.check,
             family=module.FAMILY,
             option_types=option_types(module.ID, getattr(module, "OPTIONS", {}), getattr(module, "OPTION_TYPES", {})),
+            scope=getattr(module, "SCOPE", "overlay"),
         )
 
 

@@ -1,7 +1,10 @@
 """
 ## What it does
 Checks that all containers of one overlay that use the same image repository
-use the same tag and digest.
+use the same tag and digest. Each finding points at the line that set that
+container's tag: the `images:` entry of the kustomization responsible (the
+image name is followed from the file that wrote it through the entries that
+rename it), else the `image:` line of the patch or base.
 
 ## Why is this bad?
 The API and the workers of one release must run the same code; a forgotten
