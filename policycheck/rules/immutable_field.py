@@ -378,7 +378,8 @@ def _statefulset_spec(spec: dict[str, Any]) -> dict[str, Any]:
     out = normal({k: v for k, v in spec.items() if k not in STATEFULSET_MUTABLE})
     out = out if isinstance(out, dict) else {}
     _pop(out, "podManagementPolicy", "OrderedReady")
-    for claim in out.get("volumeClaimTemplates") or ():
+    claims = out.get("volumeClaimTemplates")
+    for claim in claims if isinstance(claims, list) else ():  # (the schema rule reports a wrong type)
         if isinstance(claim, dict):
             claim.pop("status", None)  # the server's, never compared
             _pop(claim, "apiVersion", "v1")
