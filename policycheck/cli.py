@@ -245,7 +245,8 @@ def _check(args: argparse.Namespace) -> int:
 
         index, count = sharding.parse(args.shard)
         shard = {"index": index, "count": count, "overlays": [o.as_posix() for o in overlays]}
-        overlays = sharding.select(overlays, index, count)
+        # The overlays of a configured pair share a shard: the rules across overlays compare them.
+        overlays = sharding.select(overlays, index, count, sharding.pair_groups(overlays, args.config))
     args.shard_info = shard
     args.revision = None
     if args.base is not None:  # a bad REF is a usage error before anything renders

@@ -52,19 +52,63 @@ def weights(overlays: list[Path]) -> dict[Path, int]:
     return out
 
 
-def partition(overlays: list[Path], count: int, weight: dict[Path, int]) -> list[list[Path]]:
-    """``count`` shares, each in the overlays' own order."""
+def partition(overlays: list[Path], count: int, weight: dict[Path, int],
+              together: list[list[Path]] | None = None) -> list[list[Path]]:
+    """``count`` shares, each in the overlays' own order; the overlays of each group of
+    ``together`` land in one share (pairs of the rules across overlays)."""
+    group_of: dict[Path, int] = {}
+    for g, group in enumerate(together or ()):
+        for overlay in group:
+            group_of.setdefault(overlay, g)
+    units: dict[object, list[Path]] = {}
+    for overlay in overlays:
+        units.setdefault(("group", group_of[overlay]) if overlay in group_of else overlay, []).append(overlay)
+
+    def unit_weight(members: list[Path]) -> int:
+        return sum(weight.get(o, 1) for o in members)
+
     loads = [0] * count
     members: list[set[Path]] = [set() for _ in range(count)]
-    for overlay in sorted(overlays, key=lambda o: (-weight.get(o, 1), o.as_posix())):
+    for unit in sorted(units.values(), key=lambda u: (-unit_weight(u), u[0].as_posix())):
         lightest = min(range(count), key=lambda i: (loads[i], i))
-        loads[lightest] += weight.get(overlay, 1)
-        members[lightest].add(overlay)
+        loads[lightest] += unit_weight(unit)
+        members[lightest].update(unit)
     return [[o for o in overlays if o in share] for share in members]
 
 
-def select(overlays: list[Path], index: int, count: int) -> list[Path]:
+def pair_groups(overlays: list[Path], config_path: str | None) -> list[list[Path]]:
+    """Overlays that the ``pairs:`` of the configuration compare with each other, grouped (a
+    group is checked in one shard, or its pairs could not be compared)."""
+    from policycheck import config  # noqa: PLC0415 - only when sharding
+
+    cfg = config.load(config_path)
+    specs = cfg.extra.get("pairs")
+    if not specs:
+        return []
+    from policycheck import crossrules  # noqa: PLC0415
+
+    found, _ = crossrules.match(specs, overlays, cfg.source)
+    parent = list(range(len(overlays)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for _, i, j in found:
+        parent[root(i)] = root(j)
+    groups: dict[int, list[Path]] = {}
+    for _, i, j in found:
+        for k in (i, j):
+            members = groups.setdefault(root(k), [])
+            if overlays[k] not in members:
+                members.append(overlays[k])
+    return list(groups.values())
+
+
+def select(overlays: list[Path], index: int, count: int, together: list[list[Path]] | None = None) -> list[Path]:
     """The overlays of shard ``index`` (1-based) of ``count``."""
     if count == 1:
         return list(overlays)
-    return partition(overlays, count, weights(overlays))[index - 1]
+    return partition(overlays, count, weights(overlays), together)[index - 1]

@@ -149,3 +149,49 @@ def test_the_matrix_example_shards_every_overlay_once_and_merges_them_all():
     assert gate["needs"] == "check" and gate["if"] == "always()"
     merge = next(s["run"] for s in gate["steps"] if "policycheck merge" in s.get("run", ""))
     assert "shards/shard-*.json" in merge and "|| true" not in merge  # its exit code is the gate's
+
+
+@settings(max_examples=int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250")), deadline=None)
+@given(st.lists(st.integers(1, 10**6), min_size=4, max_size=30), st.integers(1, 8), st.data())
+def test_grouped_overlays_share_a_shard(sizes, count, data):
+    overlays = [Path(f"o{i:02d}") for i in range(len(sizes))]
+    weight = dict(zip(overlays, sizes, strict=True))
+    picks = data.draw(st.lists(st.lists(st.sampled_from(overlays), min_size=2, max_size=4, unique=True), max_size=5))
+    shares = shard.partition(overlays, count, weight, picks)
+    assert sorted(o for s in shares for o in s) == overlays
+    for group in picks:  # (groups that overlap are merged only by pair_groups; here each lands whole)
+        if not any(set(group) & set(other) for other in picks if other is not group):
+            assert sum(1 for s in shares if set(group) & set(s)) == 1, (group, shares)
+
+
+def test_pairs_stay_in_one_shard_and_merge_equals_the_unsharded_run(tmp_path):
+    """Two dev -> prod pairs whose prod lacks a Service of dev: sharded in 2 and merged, the report
+    (overlay-parity findings included) is the unsharded one."""
+    service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {n}\nspec:\n  ports:\n  - port: 80\n"
+    for app in ("a", "b"):
+        for env, names in (("dev", ("web", "cache")), ("prod", ("web",))):
+            d = tmp_path / app / env
+            d.mkdir(parents=True)
+            for n in names:
+                (d / f"{n}.yaml").write_text(service.format(n=n))
+            extra = []
+            if (app, env) == ("a", "dev"):  # the heaviest overlay: a plain partition splits both pairs
+                (d / "big.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n"
+                                            f"  blob: {'x' * 400_000}\n")
+                extra = ["big"]
+            (d / "kustomization.yaml").write_text("resources:\n" + "".join(f"- {n}.yaml\n" for n in (*names, *extra)))
+    (tmp_path / "policycheck.yaml").write_text("pairs:\n  - weaker: '*/dev'\n    stronger: '*/prod'\n")
+    whole = _run(tmp_path, ".", "--no-cache", "--select", "overlay-parity", "--format", "json=all.json")
+    assert whole.returncode == 1, whole.stderr
+    report = json.loads((tmp_path / "all.json").read_text())
+    assert sorted(f["rule"] for f in report["findings"]) == ["overlay-parity", "overlay-parity"]
+    names = []
+    for index in (1, 2):
+        out = _run(tmp_path, ".", "--no-cache", "--select", "overlay-parity", "--shard", f"{index}/2",
+                   "--format", f"json=s{index}.json")
+        assert out.returncode in (0, 1), out.stderr
+        assert "is not part of this run" not in (tmp_path / f"s{index}.json").read_text()
+        names.append(f"s{index}.json")
+    merged = _run(tmp_path, "merge", *names, "--format", "json=m.json")
+    assert merged.returncode == 1, merged.stderr
+    assert (tmp_path / "m.json").read_text() == (tmp_path / "all.json").read_text()
