@@ -99,12 +99,7 @@ def check_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", metavar="NAME", help="profile for every overlay (default: chosen by path)")
     p.add_argument("--kube-version", metavar="X.Y", help=f"target Kubernetes (default {DEFAULT_KUBE_VERSION})")
     p.add_argument("--fail-on", choices=("error", "warning"), default="error")
-    p.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary to render with")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"limit of each overlay's whole check: render, rules and Rego (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
-                   help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
-    p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
+    add_render_options(p, "limit of each overlay's whole check: render, rules and Rego")
     p.add_argument("--conftest", metavar="PATH", help="conftest binary for the Rego house rules (default: PATH)")
     p.add_argument("--require-conftest", action="store_true",
                    help="fail (exit 2) when the Rego stage cannot run; implied when CI=true")
@@ -231,12 +226,27 @@ MAX_TIMEOUT = 24 * 3600.0
 MAX_MEMORY_MIB = 1024 * 1024
 
 
-def _check(args: argparse.Namespace) -> int:
+def add_render_options(p: argparse.ArgumentParser, timeout_help: str) -> None:
+    """--kustomize, --timeout, --memory-limit and --allow-remote: the same for check, diff and fix."""
+    p.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary to render with")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"{timeout_help} (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
+                   help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
+    p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
+
+
+def check_render_limits(args: argparse.Namespace) -> None:
+    """A usage error (PolicycheckError) for a --timeout or --memory-limit out of bounds."""
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
         raise PolicycheckError(f"usage: --timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
     if not 1024 <= args.memory_limit <= MAX_MEMORY_MIB:
         # kustomize's Go runtime reserves about 1 GiB of address space at start.
         raise PolicycheckError(f"usage: --memory-limit must be between 1024 and {MAX_MEMORY_MIB} MiB")
+
+
+def _check(args: argparse.Namespace) -> int:
+    check_render_limits(args)
     args.outputs = _outputs(args)
     overlays, skipped = discover(args.paths or ["overlays"])
     shard = None

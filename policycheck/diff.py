@@ -382,8 +382,7 @@ def compare(base: list[K8sObject], head: list[K8sObject], secrets: list[SecretVa
 
 
 def parser() -> argparse.ArgumentParser:
-    from policycheck.cli import _Parser  # noqa: PLC0415 - loaded when used
-    from policycheck.launch import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT  # noqa: PLC0415 - loaded when used
+    from policycheck.cli import _Parser, add_render_options  # noqa: PLC0415 - loaded when used
 
     p = _Parser(
         prog="policycheck diff",
@@ -425,24 +424,16 @@ the output and in one stderr line; the others are still compared.""",
                    help=f"cap of the markdown report (default {DEFAULT_MAX_LENGTH:,}; GitHub comments hold 65,536)")
     p.add_argument("--exit-code", action="store_true",
                    help="exit 1 when anything changed or an overlay could not be compared (as git diff)")
-    p.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary to render with")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"limit of each render, and of writing the tree at REF (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
-                   help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
-    p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
+    add_render_options(p, "limit of each render, and of writing the tree at REF")
     return p
 
 
 def main(argv: list[str]) -> int:
     """``policycheck diff``; a PolicycheckError (one line, exit 2) on bad input."""
-    from policycheck.cli import MAX_MEMORY_MIB, MAX_TIMEOUT  # noqa: PLC0415 - loaded when used
+    from policycheck.cli import check_render_limits  # noqa: PLC0415 - loaded when used
 
     args = parser().parse_args(argv)
-    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
-        raise PolicycheckError(f"usage: --timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
-    if not 1024 <= args.memory_limit <= MAX_MEMORY_MIB:
-        raise PolicycheckError(f"usage: --memory-limit must be between 1024 and {MAX_MEMORY_MIB} MiB")
+    check_render_limits(args)
     if not MIN_MAX_LENGTH <= args.max_length <= MAX_MAX_LENGTH:
         raise PolicycheckError(f"usage: --max-length must be between {MIN_MAX_LENGTH} and {MAX_MAX_LENGTH}")
     if args.output is not None and not args.output:

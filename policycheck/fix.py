@@ -671,8 +671,7 @@ def report(plans: list[OverlayPlan], root: Path | None, written: bool) -> str:
 # -- command line ------------------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
-    from policycheck.cli import DEFAULT_KUBE_VERSION, _Parser  # noqa: PLC0415 - the CLI imported us
-    from policycheck.launch import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT  # noqa: PLC0415
+    from policycheck.cli import DEFAULT_KUBE_VERSION, _Parser, add_render_options  # noqa: PLC0415
 
     p = _Parser(prog="policycheck fix", formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Write Kustomize patches (RFC 6902 JSON patches) for the findings that have a safe "
@@ -689,28 +688,19 @@ def parser() -> argparse.ArgumentParser:
                    "else [tool.policycheck] in ./pyproject.toml)")
     p.add_argument("--profile", metavar="NAME", help="profile for every overlay (default: chosen by path)")
     p.add_argument("--kube-version", metavar="X.Y", help=f"target Kubernetes (default {DEFAULT_KUBE_VERSION})")
-    p.add_argument("--kustomize", metavar="PATH", help="kustomize or kubectl binary to render with")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"limit of each overlay's render and rules (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_MIB, metavar="MIB",
-                   help=f"address-space cap of each render (default {DEFAULT_MEMORY_MIB})")
-    p.add_argument("--allow-remote", action="store_true", help="let kustomize fetch remote bases")
+    add_render_options(p, "limit of each overlay's render and rules")
     return p
 
 
 def main(argv: list[str]) -> int:
     """``policycheck fix``: 0 when every overlay was checked (whatever it found), 2 otherwise."""
-    import math  # noqa: PLC0415
 
     from policycheck import check, config, schema  # noqa: PLC0415
-    from policycheck.cli import DEFAULT_KUBE_VERSION, MAX_MEMORY_MIB, MAX_TIMEOUT  # noqa: PLC0415
+    from policycheck.cli import DEFAULT_KUBE_VERSION, check_render_limits  # noqa: PLC0415
     from policycheck.launch import discover, find_kustomize, start_renders  # noqa: PLC0415
 
     args = parser().parse_args(argv)
-    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
-        raise PolicycheckError(f"usage: --timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
-    if not 1024 <= args.memory_limit <= MAX_MEMORY_MIB:
-        raise PolicycheckError(f"usage: --memory-limit must be between 1024 and {MAX_MEMORY_MIB} MiB")
+    check_render_limits(args)
     if args.force and args.write is None:
         raise PolicycheckError("usage: --force overwrites files of --write DIR; no --write given")
     root = check_dir(args.write) if args.write is not None else None
