@@ -4,6 +4,7 @@ so a wrong type reads as absent (and is recorded), never as a crash."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -170,3 +171,38 @@ def pods_selected_by(selector: dict[str, str], pods: list[PodTemplate], namespac
         p for p in pods
         if p.obj.namespace == namespace and all(p.labels.get(k) == v for k, v in selector.items())
     ]
+
+
+# Exact quantities (fractions.Fraction), for comparing sizes across renders.
+_EXACT_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_EXACT_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+# A Kubernetes quantity: a signed decimal number, then a binary or decimal suffix or a decimal
+# exponent. The exponent has at most 3 digits: "1e999999999" must not become a huge integer.
+_EXACT_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:([eE][+-]?[0-9]{1,3})|([a-zA-Z]{0,2}))")
+
+
+def exact_quantity(value: Any) -> Any:
+    """A resource quantity ("250m", "1Gi", "1e3", 2, 0.5) as an exact fractions.Fraction; None when
+    it is none (a wrong type or spelling is reported by the rules of one overlay)."""
+    from fractions import Fraction  # noqa: PLC0415 - (it loads decimal: only when quantities are compared)
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(value) if math.isfinite(value) else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    match = _EXACT_QUANTITY.fullmatch(value.strip())
+    if not match:
+        return None
+    number, exponent, suffix = match.group(1), match.group(2), match.group(3) or ""
+    amount = Fraction(number)
+    if exponent:
+        return amount * Fraction(10) ** int(exponent[1:])
+    if suffix in _EXACT_BINARY:
+        return amount * 2 ** _EXACT_BINARY[suffix]
+    if suffix in _EXACT_DECIMAL:
+        return amount * Fraction(10) ** _EXACT_DECIMAL[suffix]
+    return None

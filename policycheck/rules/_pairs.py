@@ -8,10 +8,9 @@ the first time a pair compares a quantity.
 from __future__ import annotations
 
 import fnmatch
-import math
 import re
-from typing import Any
 
+from policycheck.k8s import exact_quantity
 from policycheck.model import K8sObject
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job")
@@ -53,37 +52,4 @@ def matches(kind: str, name: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(text, pattern) for pattern in patterns)
 
 
-# --- quantities --------------------------------------------------------------------------------------------------
-
-_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
-_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-# A Kubernetes quantity: a signed decimal number, then a binary or decimal suffix or a decimal
-# exponent. The exponent has at most 3 digits: "1e999999999" must not become a huge integer.
-_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:([eE][+-]?[0-9]{1,3})|([a-zA-Z]{0,2}))")
-
-
-def quantity(value: Any) -> Any:
-    """A resource quantity ("250m", "1Gi", "1e3", 2, 0.5) as an exact fractions.Fraction; None when
-    it is none (a wrong type or spelling is reported by the rules of one overlay)."""
-    from fractions import Fraction  # noqa: PLC0415 - only when a pair compares quantities
-
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        return Fraction(value) if math.isfinite(value) else None
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    match = _QUANTITY.fullmatch(value.strip())
-    if not match:
-        return None
-    number, exponent, suffix = match.group(1), match.group(2), match.group(3) or ""
-    amount = Fraction(number)
-    if exponent:
-        return amount * Fraction(10) ** int(exponent[1:])
-    if suffix in _BINARY:
-        return amount * 2 ** _BINARY[suffix]
-    if suffix in _DECIMAL:
-        return amount * Fraction(10) ** _DECIMAL[suffix]
-    return None
+quantity = exact_quantity  # policycheck.k8s: a resource quantity's exact value, or None

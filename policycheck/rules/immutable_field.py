@@ -69,19 +69,15 @@ them).
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from policycheck.access import child_path
 from policycheck.context import Base
 from policycheck.credentials import name_looks_secret, value_looks_secret
+from policycheck.k8s import exact_quantity
 from policycheck.model import MAX_DEPTH, K8sObject, Severity
 from policycheck.rules.base import Problem
-
-if TYPE_CHECKING:
-    from fractions import Fraction
 
 ID = "immutable-field"
 FAMILY = "api"
@@ -143,35 +139,7 @@ _POINTER_STRINGS = frozenset({"storageClassName", "volumeAttributesClassName", "
 # Mappings where {} differs from unset (it selects the kind of volume).
 _PRESENCE = frozenset({"emptyDir"})
 
-_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
-                       r"(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]{1,3})?")
-# Multipliers, and 10**-exponent for the decimal fractions.
-_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "k": 10**3, "M": 10**6,
-           "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-_SUBUNIT = {"n": 9, "u": 6, "m": 3}
-
-
-def quantity(value: Any) -> Fraction | None:
-    """A resource quantity's value (``1Gi``, ``500m``, ``1e3``, 2), or None when it is not one."""
-    from fractions import Fraction  # noqa: PLC0415 - (it loads decimal: only when quantities are compared)
-
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        return Fraction(value) if math.isfinite(value) else None
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    match = _QUANTITY.fullmatch(value.strip())
-    if match is None:
-        return None
-    number, suffix = Fraction(match.group(1)), match.group(2) or ""
-    if len(suffix) > 1 and suffix[0] in "eE":
-        return number * Fraction(10) ** int(suffix[1:])
-    if suffix in _SUBUNIT:
-        return number / 10 ** _SUBUNIT[suffix]
-    return number * _SUFFIX.get(suffix, 1)
+quantity = exact_quantity  # policycheck.k8s: a resource quantity's exact value, or None
 
 
 class _Quantity:
