@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from policycheck import baseline
 from policycheck.model import Finding, K8sObject, Severity, Source
 from policycheck.report import sarif as sarif_report
-from tests.conftest import require
+from tests.gitrepo import commit, git, init, write
 from tests.test_report_formats import assert_valid_sarif, github_commands
 
 DEPLOYMENT = """\
@@ -106,35 +106,16 @@ OLD = {("readiness-probe", "Deployment", "web"), ("image-tag-pinned", "Deploymen
 TOKEN_VALUE = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"  # noqa: S105 - a fake, to prove it is never shown
 
 
-def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30, check=True)
-    return out.stdout
+_git = git
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
-def _commit(repo: Path, message: str) -> None:
-    _git(repo, "add", "-A", ".")
-    _git(repo, "commit", "-q", "--allow-empty", "-m", message)
+_write, _commit = write, commit
 
 
 def make_repo(root: Path, overlays: tuple[str, ...] = ("dev",)) -> Path:
     """The first commit: a base with three findings and the overlays that use it."""
-    require(shutil.which("git") is not None, "git not on PATH")
-    root.mkdir(parents=True)
-    _write(root, {"base/deployment.yaml": DEPLOYMENT, "base/service.yaml": SERVICE, "base/kustomization.yaml": BASE})
-    _write(root, {f"overlays/{name}/kustomization.yaml": OVERLAY for name in overlays})
-    _git(root, "init", "-q")
-    _git(root, "config", "user.email", "t@example.com")
-    _git(root, "config", "user.name", "t")
-    _git(root, "config", "commit.gpgsign", "false")
-    _commit(root, "first")
-    return root
+    return init(root, {"base/deployment.yaml": DEPLOYMENT, "base/service.yaml": SERVICE, "base/kustomization.yaml": BASE,
+                       **{f"overlays/{name}/kustomization.yaml": OVERLAY for name in overlays}})
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 from policycheck import baseref
 from policycheck.model import PolicycheckError
 from tests.conftest import require
+from tests.gitrepo import git, init
 
 STATEFULSET = """\
 apiVersion: apps/v1
@@ -65,27 +66,15 @@ labels:
 """
 
 
-def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30, check=True)
-    return out.stdout
+_git = git
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    require(shutil.which("git") is not None, "git not on PATH")
-    root = tmp_path / "repo"
-    (root / "base").mkdir(parents=True)
-    (root / "overlays" / "prod").mkdir(parents=True)
-    (root / "base" / "statefulset.yaml").write_text(STATEFULSET)
-    (root / "base" / "service.yaml").write_text(SERVICE)
-    (root / "base" / "kustomization.yaml").write_text("resources: [statefulset.yaml, service.yaml]\n")
-    (root / "overlays" / "prod" / "kustomization.yaml").write_text("resources: [../../base]\n")
-    _git(root, "init", "-q")
-    _git(root, "config", "user.email", "t@example.com")
-    _git(root, "config", "user.name", "t")
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "first")
-    return root
+    return init(tmp_path / "repo", {
+        "base/statefulset.yaml": STATEFULSET, "base/service.yaml": SERVICE,
+        "base/kustomization.yaml": "resources: [statefulset.yaml, service.yaml]\n",
+        "overlays/prod/kustomization.yaml": "resources: [../../base]\n"})
 
 
 def _state(repo: Path) -> tuple[str, str, str, str]:

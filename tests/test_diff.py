@@ -24,7 +24,7 @@ from policycheck.diff import ABSENT, DiffReport, FieldChange, ObjectChange, Over
 from policycheck.model import K8sObject
 from policycheck.report import diff_json, diff_markdown
 from policycheck.scrub import SecretValues
-from tests.conftest import require
+from tests.gitrepo import git, init
 
 EXAMPLES = int(os.environ.get("POLICYCHECK_FUZZ_EXAMPLES", "250"))
 
@@ -78,27 +78,15 @@ OLD_SECRET = "PlantedSecretValue-0ld"  # noqa: S105 - planted, must never be pri
 NEW_SECRET = "PlantedSecretValue-N3w"  # noqa: S105
 
 
-def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30, check=True)
-    return out.stdout
+_git = git
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    require(shutil.which("git") is not None, "git not on PATH")
-    root = tmp_path / "repo"
-    (root / "base").mkdir(parents=True)
-    (root / "overlays" / "dev").mkdir(parents=True)
-    (root / "base" / "deployment.yaml").write_text(DEPLOYMENT)
-    (root / "base" / "service.yaml").write_text(SERVICE)
-    (root / "base" / "kustomization.yaml").write_text("resources: [deployment.yaml, service.yaml]\n")
-    (root / "overlays" / "dev" / "kustomization.yaml").write_text(OVERLAY)
-    _git(root, "init", "-q")
-    _git(root, "config", "user.email", "t@example.com")
-    _git(root, "config", "user.name", "t")
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "first")
-    return root
+    return init(tmp_path / "repo", {
+        "base/deployment.yaml": DEPLOYMENT, "base/service.yaml": SERVICE,
+        "base/kustomization.yaml": "resources: [deployment.yaml, service.yaml]\n",
+        "overlays/dev/kustomization.yaml": OVERLAY})
 
 
 def _state(repo: Path) -> tuple[str, str, str]:
