@@ -206,3 +206,13 @@ def exact_quantity(value: Any) -> Any:
     if suffix in _EXACT_DECIMAL:
         return amount * Fraction(10) ** _EXACT_DECIMAL[suffix]
     return None
+
+
+def tls_covers(host: str, patterns: list[str]) -> bool:
+    """Whether one of an Ingress's TLS host patterns covers ``host`` (``*.example.com`` covers one label)."""
+    for pattern in patterns:
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and host.count(".") == pattern.count(".") and host.endswith(pattern[1:]):
+            return True
+    return False

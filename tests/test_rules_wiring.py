@@ -9,7 +9,7 @@ RULES, test_fires, test_passes = family_tests(FAMILY)
 
 
 def test_ingress_tls_wildcards() -> None:
-    from policycheck.rules.ingress_tls import _covered
+    from policycheck.k8s import tls_covers as _covered
 
     assert _covered("api.example.com", ["*.example.com"])
     assert not _covered("a.b.example.com", ["*.example.com"])

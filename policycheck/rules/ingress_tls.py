@@ -20,21 +20,13 @@ tls:
 ```
 """
 
+from policycheck.k8s import tls_covers
 from policycheck.rules.base import Problem
 
 ID = "ingress-tls"
 FAMILY = "wiring"
 LEVEL = "error"
 SUMMARY = "every Ingress host is covered by TLS"
-
-
-def _covered(host, patterns):
-    for pattern in patterns:
-        if pattern == host:
-            return True
-        if pattern.startswith("*.") and host.count(".") == pattern.count(".") and host.endswith(pattern[1:]):
-            return True
-    return False
 
 
 def check(ctx, options):
@@ -48,5 +40,5 @@ def check(ctx, options):
                 if not tls:
                     yield Problem(ing, f"Ingress {ing.name} serves any host without TLS", rule.path)
                 continue
-            if not _covered(host, tls_hosts):
+            if not tls_covers(host, tls_hosts):
                 yield Problem(ing, f"Ingress {ing.name} host {host} is not covered by TLS", f"{rule.path}.host")

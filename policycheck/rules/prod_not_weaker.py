@@ -47,7 +47,7 @@ replicas:
 ```
 """
 
-from policycheck.k8s import containers, effective, pod_template, security_context
+from policycheck.k8s import containers, effective, pod_template, security_context, tls_covers
 from policycheck.rules._pairs import SCALED, WORKLOADS, key, matches, quantity
 from policycheck.rules.base import Problem
 
@@ -186,15 +186,6 @@ def _tls_hosts(spec, served):
     return hosts
 
 
-def _covered(host, patterns):
-    for pattern in patterns:
-        if pattern == host:
-            return True
-        if pattern.startswith("*.") and host.count(".") == pattern.count(".") and host.endswith(pattern[1:]):
-            return True
-    return False
-
-
 def _tls(pair, weak, strong):
     weak_spec, strong_spec = weak.root.map("spec"), strong.root.map("spec")
     weak_served = [h for r in weak_spec.maps("rules") if (h := r.str("host"))]
@@ -207,7 +198,7 @@ def _tls(pair, weak, strong):
     shared = [h for h in dict.fromkeys(wanted) if h in served]
     hosts = shared if shared else list(served)
     for host in hosts:
-        if not _covered(host, patterns):
+        if not tls_covers(host, patterns):
             reason = "has TLS there" if shared else f"has TLS on {wanted[0]}"
             yield Problem(strong, f"Ingress {strong.name} host {host} has no TLS in {pair.stronger.overlay}; "
                           f"{pair.weaker.overlay} {reason}", f"{served[host]}.host")
