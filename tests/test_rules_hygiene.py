@@ -1,0 +1,57 @@
+"""Workload hygiene rules (issue 12): the exact line of every finding on the fires fixtures, and
+the cases the fixtures do not show. The fires/passes pair of each rule runs in its family's module."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policycheck.config import Profile
+from policycheck.model import K8sObject
+from policycheck.render import Rendered
+from tests.rulekit import FIXTURES, check_fires, check_passes, fixture_findings, run
+
+
+def lines(rule: str, variant: str = "fires") -> list[str]:
+    """The stripped source line of each finding of ``rule`` on its fixture, in order."""
+    text = (FIXTURES / rule / f"{variant}.yaml").read_text().splitlines()
+    found = fixture_findings(rule, variant)
+    return [text[f.source.line - 1].strip() for f in found]
+
+
+def findings(rule: str, *docs: dict) -> list:
+    return run(Rendered("t", [K8sObject(d, "t", "t.yaml") for d in docs]), {rule})
+
+
+def deployment(pod_spec: dict, labels: dict | None = None, selector: dict | None = None) -> dict:
+    labels = labels if labels is not None else {"app": "web"}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "demo"},
+        "spec": {"selector": selector if selector is not None else {"matchLabels": dict(labels)},
+                 "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
+    }
+
+
+# -- host-port ------------------------------------------------------------------------------------------------
+
+
+def test_host_port_lines() -> None:
+    check_fires("host-port")
+    check_passes("host-port")
+    assert lines("host-port") == ["hostPort: 9000", "hostPort: 80"]
+
+
+@given(st.integers(min_value=1, max_value=65535))
+def test_host_port_any_nonzero_fires_unless_allowed(port: int) -> None:
+    doc = deployment({"containers": [{"name": "a", "image": "x:1", "ports": [{"containerPort": 80,
+                                                                               "hostPort": port}]}]})
+    found = findings("host-port", doc)
+    assert [f.field for f in found] == ["spec.template.spec.containers[0].ports[0].hostPort"]
+
+
+def test_host_port_allowed_option() -> None:
+    doc = deployment({"containers": [{"name": "a", "image": "x:1", "ports": [{"containerPort": 80, "hostPort": 80},
+                                                                              {"containerPort": 81, "hostPort": 81}]}]})
+    found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"host-port"},
+                profile=Profile("test", options={"host-port": {"allowed": [80]}}))
+    assert [f.field for f in found] == ["spec.template.spec.containers[0].ports[1].hostPort"]
