@@ -55,3 +55,35 @@ def test_host_port_allowed_option() -> None:
     found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"host-port"},
                 profile=Profile("test", options={"host-port": {"allowed": [80]}}))
     assert [f.field for f in found] == ["spec.template.spec.containers[0].ports[1].hostPort"]
+
+
+# -- safe-sysctls ---------------------------------------------------------------------------------------------
+
+
+def test_safe_sysctls_lines() -> None:
+    check_fires("safe-sysctls")
+    check_passes("safe-sysctls")
+    assert lines("safe-sysctls") == ["- name: kernel.msgmax", "- name: net.core.somaxconn"]
+
+
+def sysctl_pod(*names: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "demo"},
+            "spec": {"securityContext": {"sysctls": [{"name": n, "value": "1"} for n in names]},
+                     "containers": [{"name": "a", "image": "x:1"}]}}
+
+
+def test_safe_sysctls_depend_on_the_target_version() -> None:
+    doc = sysctl_pod("net.ipv4.tcp_wmem")
+    assert run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"safe-sysctls"}, version="1.31")
+    assert not run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"safe-sysctls"}, version="1.32")
+
+
+@given(st.from_regex(r"(kernel|net|vm|fs)\.[a-z_]{1,12}(\.[a-z_]{1,8})?", fullmatch=True))
+def test_safe_sysctls_fire_exactly_outside_the_safe_set(name: str) -> None:
+    from policycheck.rules.safe_sysctls import SAFE_SINCE, SAFE_SYSCTLS
+
+    found = findings("safe-sysctls", sysctl_pod(name))
+    assert bool(found) == (name not in SAFE_SYSCTLS and name not in SAFE_SINCE)
+    allowed = run(Rendered("t", [K8sObject(sysctl_pod(name), "t", "t.yaml")]), {"safe-sysctls"},
+                  profile=Profile("test", options={"safe-sysctls": {"allowed": [name]}}))
+    assert allowed == []
