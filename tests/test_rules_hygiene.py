@@ -87,3 +87,20 @@ def test_safe_sysctls_fire_exactly_outside_the_safe_set(name: str) -> None:
     allowed = run(Rendered("t", [K8sObject(sysctl_pod(name), "t", "t.yaml")]), {"safe-sysctls"},
                   profile=Profile("test", options={"safe-sysctls": {"allowed": [name]}}))
     assert allowed == []
+
+
+# -- proc-mount, host-process ---------------------------------------------------------------------------------
+
+
+def test_proc_mount_lines() -> None:
+    check_fires("proc-mount")
+    check_passes("proc-mount")
+    assert lines("proc-mount") == ["procMount: Unmasked", "procMount: Unmasked"]
+    assert [f.container for f in fixture_findings("proc-mount", "fires")] == ["init", "sidecar"]
+
+
+def test_host_process_lines() -> None:
+    check_fires("host-process")
+    check_passes("host-process")
+    assert lines("host-process") == ["hostProcess: true", "hostProcess: true"]
+    assert [f.obj.ref() for f in fixture_findings("host-process", "fires")] == ["DaemonSet/win-agent", "Pod/win-tool"]
