@@ -104,3 +104,37 @@ def test_host_process_lines() -> None:
     check_passes("host-process")
     assert lines("host-process") == ["hostProcess: true", "hostProcess: true"]
     assert [f.obj.ref() for f in fixture_findings("host-process", "fires")] == ["DaemonSet/win-agent", "Pod/win-tool"]
+
+
+# -- env-unique -----------------------------------------------------------------------------------------------
+
+
+def test_env_unique_lines() -> None:
+    check_fires("env-unique")
+    check_passes("env-unique")
+    assert lines("env-unique") == ["- name: LOG_LEVEL"]
+    assert [f.field for f in fixture_findings("env-unique", "fires")] == ["spec.containers[0].env[2].name"]
+
+
+@given(st.lists(st.sampled_from(["A", "B", "C", "D"]), max_size=8))
+def test_env_unique_one_finding_per_repeat(names: list[str]) -> None:
+    doc = deployment({"containers": [{"name": "a", "image": "x:1", "env": [{"name": n, "value": "v"} for n in names]}]})
+    assert len(findings("env-unique", doc)) == len(names) - len(set(names))
+
+
+# -- selector-matches-template --------------------------------------------------------------------------------
+
+
+def test_selector_matches_template_lines() -> None:
+    check_fires("selector-matches-template")
+    check_passes("selector-matches-template")
+    assert lines("selector-matches-template") == ["app: api", "- key: role"]
+
+
+@given(st.dictionaries(st.sampled_from(["app", "tier", "role"]), st.sampled_from(["a", "b"]), min_size=1),
+       st.dictionaries(st.sampled_from(["app", "tier", "role"]), st.sampled_from(["a", "b"])))
+def test_selector_matches_template_is_label_subset(selector: dict, labels: dict) -> None:
+    doc = deployment({"containers": [{"name": "a", "image": "x:1"}]}, labels=labels,
+                     selector={"matchLabels": selector})
+    expected = {k for k, v in selector.items() if labels.get(k) != v}
+    assert {f.field.rsplit(".", 1)[1] for f in findings("selector-matches-template", doc)} == expected
