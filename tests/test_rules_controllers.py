@@ -9,6 +9,8 @@ from tests.rulekit import check_fires, check_passes, fixture_findings
 
 RULES = [
     "statefulset-service-name",
+    "job-deadline",
+    "job-hygiene",
 ]
 
 
@@ -34,4 +36,22 @@ def test_statefulset_service_name_each_way_to_be_wrong() -> None:
         ("StatefulSet", "clustered", "spec.serviceName", 16),
         ("StatefulSet", "stranger", "spec.serviceName", 33),
         ("StatefulSet", "elsewhere", "spec.serviceName", 52),
+    }
+
+
+def test_job_deadline_names_the_field_of_each_kind() -> None:
+    assert hits("job-deadline") == {
+        ("Job", "migrate", "spec.activeDeadlineSeconds", 5),
+        ("CronJob", "nightly", "spec.startingDeadlineSeconds", 15),
+    }
+
+
+def test_job_hygiene_findings_and_their_levels() -> None:
+    found = {(f.obj.name, f.field, f.severity.value, f.source.line if f.source else 0)
+             for f in fixture_findings("job-hygiene", "fires")}
+    assert found == {
+        ("migrate", "spec.template.spec.restartPolicy", "error", 9),
+        ("migrate", "spec.ttlSecondsAfterFinished", "warning", 5),
+        ("nightly", "spec.jobTemplate.spec.template.spec.restartPolicy", "error", 22),
+        ("nightly", "spec.concurrencyPolicy", "warning", 15),
     }
