@@ -138,3 +138,41 @@ def test_selector_matches_template_is_label_subset(selector: dict, labels: dict)
                      selector={"matchLabels": selector})
     expected = {k for k, v in selector.items() if labels.get(k) != v}
     assert {f.field.rsplit(".", 1)[1] for f in findings("selector-matches-template", doc)} == expected
+
+
+# -- probes-distinct ------------------------------------------------------------------------------------------
+
+
+def test_probes_distinct_lines() -> None:
+    check_fires("probes-distinct")
+    check_passes("probes-distinct")
+    # Omitted settings count as their defaults (periodSeconds: 10); key order does not matter.
+    assert lines("probes-distinct") == ["livenessProbe:", "livenessProbe:"]
+    assert [f.container for f in fixture_findings("probes-distinct", "fires")] == ["redis", "api"]
+
+
+@given(st.integers(min_value=1, max_value=20), st.integers(min_value=1, max_value=20))
+def test_probes_distinct_thresholds(live: int, ready: int) -> None:
+    probe = {"httpGet": {"path": "/", "port": 80}}
+    doc = deployment({"containers": [{"name": "a", "image": "x:1",
+                                      "livenessProbe": {**probe, "failureThreshold": live},
+                                      "readinessProbe": {**probe, "failureThreshold": ready}}]})
+    assert bool(findings("probes-distinct", doc)) == (live == ready)
+
+
+# -- ephemeral-storage ----------------------------------------------------------------------------------------
+
+
+def test_ephemeral_storage_lines_and_levels() -> None:
+    check_fires("ephemeral-storage")
+    check_passes("ephemeral-storage")
+    found = fixture_findings("ephemeral-storage", "fires")
+    assert [(f.container, f.field.rsplit(".", 2)[1]) for f in found] == [
+        ("migrate", "requests"), ("migrate", "limits"), ("app", "limits")]
+    assert lines("ephemeral-storage") == ["- name: migrate", "- name: migrate", "limits:"]
+    from policycheck.config import BUILTIN
+    from policycheck.model import Severity
+
+    assert {f.severity for f in found} == {Severity.WARNING}
+    assert BUILTIN["prod"]["ephemeral-storage"] == {"level": "error"}
+    assert "ephemeral-storage" not in BUILTIN["dev"]
