@@ -4,13 +4,20 @@ fires/passes fixtures, and the exact object, field and line of each finding."""
 from __future__ import annotations
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tests.rulekit import check_fires, check_passes, fixture_findings
+from policycheck.model import K8sObject
+from policycheck.render import Rendered
+from tests.rulekit import check_fires, check_passes, fixture_findings, run
 
 RULES = [
     "statefulset-service-name",
     "job-deadline",
     "job-hygiene",
+    "pdb-blocks-eviction",
+    "pdb-unhealthy-pod-eviction",
 ]
 
 
@@ -54,4 +61,54 @@ def test_job_hygiene_findings_and_their_levels() -> None:
         ("migrate", "spec.ttlSecondsAfterFinished", "warning", 5),
         ("nightly", "spec.jobTemplate.spec.template.spec.restartPolicy", "error", 22),
         ("nightly", "spec.concurrencyPolicy", "warning", 15),
+    }
+
+
+def test_pdb_blocks_eviction_each_way() -> None:
+    assert hits("pdb-blocks-eviction") == {
+        ("PodDisruptionBudget", "zero", "spec.maxUnavailable", 33),
+        ("PodDisruptionBudget", "zero-percent", "spec.maxUnavailable", 40),
+        ("PodDisruptionBudget", "all", "spec.minAvailable", 47),
+        ("PodDisruptionBudget", "every-replica", "spec.minAvailable", 54),
+        ("PodDisruptionBudget", "rounded-up", "spec.minAvailable", 61),
+        ("PodDisruptionBudget", "scaled-down", "spec.minAvailable", 68),
+    }
+
+
+def _budget(replicas: int, key: str, value: int | str) -> Rendered:
+    docs = yaml.safe_load_all(f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: demo}}
+spec:
+  replicas: {replicas}
+  template: {{metadata: {{labels: {{app: web}}}}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: web, namespace: demo}}
+spec:
+  {key}: {value!r}
+  selector: {{matchLabels: {{app: web}}}}
+""")
+    return Rendered("generated", [K8sObject(d, "generated", "generated.yaml") for d in docs])
+
+
+@given(replicas=st.integers(1, 40), budget=st.integers(0, 45), percent=st.booleans(), key=st.sampled_from(
+    ["minAvailable", "maxUnavailable"]))
+def test_pdb_blocks_eviction_exactly_when_no_pod_may_go(replicas: int, budget: int, percent: bool, key: str) -> None:
+    # The oracle: count pods one by one; a percentage is of the replicas, rounded up.
+    value: int | str = f"{budget * 3}%" if percent else budget
+    pods = budget if not percent else next(n for n in range(10_000) if n * 100 >= budget * 3 * replicas)
+    allowed = replicas - pods if key == "minAvailable" else pods
+    fired = run(_budget(replicas, key, value), {"pdb-blocks-eviction"})
+    assert bool(fired) == (allowed <= 0), (replicas, key, value)
+
+
+def test_pdb_unhealthy_pod_eviction_is_a_warning_at_the_policy() -> None:
+    found = fixture_findings("pdb-unhealthy-pod-eviction", "fires")
+    assert {f.severity.value for f in found} == {"warning"}
+    assert hits("pdb-unhealthy-pod-eviction") == {
+        ("PodDisruptionBudget", "api", "spec.unhealthyPodEvictionPolicy", 5),
+        ("PodDisruptionBudget", "worker", "spec.unhealthyPodEvictionPolicy", 14),
     }
