@@ -176,3 +176,12 @@ def test_ephemeral_storage_lines_and_levels() -> None:
     assert {f.severity for f in found} == {Severity.WARNING}
     assert BUILTIN["prod"]["ephemeral-storage"] == {"level": "error"}
     assert "ephemeral-storage" not in BUILTIN["dev"]
+
+
+# -- ssh-port -------------------------------------------------------------------------------------------------
+
+
+def test_ssh_port_lines() -> None:
+    check_fires("ssh-port")
+    check_passes("ssh-port")
+    assert lines("ssh-port") == ["containerPort: 22", "targetPort: 22"]
