@@ -18,6 +18,7 @@ RULES = [
     "job-hygiene",
     "pdb-blocks-eviction",
     "pdb-unhealthy-pod-eviction",
+    "policy-selects-pods",
 ]
 
 
@@ -111,4 +112,13 @@ def test_pdb_unhealthy_pod_eviction_is_a_warning_at_the_policy() -> None:
     assert hits("pdb-unhealthy-pod-eviction") == {
         ("PodDisruptionBudget", "api", "spec.unhealthyPodEvictionPolicy", 5),
         ("PodDisruptionBudget", "worker", "spec.unhealthyPodEvictionPolicy", 14),
+    }
+
+
+def test_policy_selects_pods_each_way() -> None:
+    assert hits("policy-selects-pods") == {
+        ("NetworkPolicy", "api-server", "spec.podSelector", 15),
+        ("PodDisruptionBudget", "api", "spec.selector", 22),
+        ("PodDisruptionBudget", "everything", "spec.selector", 30),
+        ("PodDisruptionBudget", "api-server", "spec.selector", 37),
     }
