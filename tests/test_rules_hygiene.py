@@ -185,3 +185,20 @@ def test_ssh_port_lines() -> None:
     check_fires("ssh-port")
     check_passes("ssh-port")
     assert lines("ssh-port") == ["containerPort: 22", "targetPort: 22"]
+
+
+# -- image-pull-policy ----------------------------------------------------------------------------------------
+
+
+def test_image_pull_policy_lines() -> None:
+    check_fires("image-pull-policy")
+    check_passes("image-pull-policy")
+    assert lines("image-pull-policy") == ["imagePullPolicy: IfNotPresent", "image: example/sidecar:2.1"]
+
+
+@given(st.sampled_from(["IfNotPresent", "Never", "Always", None]), st.booleans())
+def test_image_pull_policy_digest_never_fires(policy: str | None, digest: bool) -> None:
+    image = "x/y:1.0" + ("@sha256:" + "a" * 64 if digest else "")
+    spec = {"name": "a", "image": image, **({"imagePullPolicy": policy} if policy else {})}
+    found = findings("image-pull-policy", deployment({"containers": [spec]}))
+    assert bool(found) == (not digest and policy != "Always")
