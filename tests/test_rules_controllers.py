@@ -8,6 +8,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policycheck.config import Profile
 from policycheck.model import K8sObject
 from policycheck.render import Rendered
 from tests.rulekit import check_fires, check_passes, fixture_findings, run
@@ -19,6 +20,7 @@ RULES = [
     "pdb-blocks-eviction",
     "pdb-unhealthy-pod-eviction",
     "policy-selects-pods",
+    "service-exposure",
 ]
 
 
@@ -122,3 +124,15 @@ def test_policy_selects_pods_each_way() -> None:
         ("PodDisruptionBudget", "everything", "spec.selector", 30),
         ("PodDisruptionBudget", "api-server", "spec.selector", 37),
     }
+
+
+def test_service_exposure_types() -> None:
+    assert hits("service-exposure") == {("Service", "public", "spec.type", 6), ("Service", "node", "spec.type", 14)}
+
+
+def test_service_exposure_allowed_per_profile() -> None:
+    from tests.rulekit import FIXTURES, load
+
+    dev = Profile("dev", options={"service-exposure": {"allowed-types": ["ClusterIP", "NodePort"]}})
+    found = run(load(FIXTURES / "service-exposure" / "fires.yaml"), {"service-exposure"}, profile=dev)
+    assert [f.obj.name for f in found] == ["public"]
