@@ -27,6 +27,7 @@ FAMILIES = {
     "availability": "Resources, probes and availability",
     "wiring": "Wiring between objects",
     "secrets": "Credentials in plain sight",
+    "rbac": "RBAC: roles and bindings",
     "api": "API versions, schema and exemptions",
     "overlays": "Across overlays (configured pairs)",
 }
