@@ -1,13 +1,15 @@
-# service-exposure: in prod, traffic enters through the Ingress only; no
-# Service of type LoadBalancer or NodePort.
+# service-port-names: every port of a Service has a name. The house references
+# ports by name (Ingress backends, NetworkPolicies, targetPort), so a renumbered
+# port changes one line. (Which Service types may be used is the built-in rule
+# service-exposure, not a house rule.)
 package main
 
 import data.lib.k8s
 
-deny contains k8s.result("service-exposure", obj, "spec.type", msg) if {
+deny contains k8s.result("service-port-names", obj, sprintf("spec.ports[%d].name", [i]), msg) if {
 	some obj in k8s.objects
 	obj.kind == "Service"
-	k8s.is_prod(obj)
-	obj.spec.type in {"LoadBalancer", "NodePort"}
-	msg := sprintf("Service %s is of type %s; prod traffic enters through the Ingress", [obj.metadata.name, obj.spec.type])
+	some i, port in obj.spec.ports
+	not port.name
+	msg := sprintf("Service %s: port %v has no name; the house refers to ports by name", [obj.metadata.name, port.port])
 }

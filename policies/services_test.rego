@@ -2,20 +2,19 @@ package house_test.services
 
 import data.main
 
-service(type, env) := [{"path": "r.yaml", "contents": {"kind": "Service", "metadata": {"name": "api", "labels": {"environment": env, "app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "ai-agents"}}, "spec": {"type": type}}}]
+service(ports) := [{"path": "r.yaml", "contents": {"kind": "Service", "metadata": {"name": "api", "labels": {"app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "ai-agents"}}, "spec": {"ports": ports}}}]
 
-exposure(input_doc) := {r | some r in main.deny with input as input_doc with data.house.part_of as "ai-agents"; r.rule == "service-exposure"}
+port_names(input_doc) := {r | some r in main.deny with input as input_doc with data.house.part_of as "ai-agents"; r.rule == "service-port-names"}
 
-test_load_balancer_in_prod_is_denied if {
-	some r in exposure(service("LoadBalancer", "prod"))
-	r.field == "spec.type"
+test_unnamed_port_is_denied_at_its_index if {
+	some r in port_names(service([{"name": "http", "port": 80}, {"port": 9090}]))
+	r.field == "spec.ports[1].name"
 }
 
-test_node_port_in_prod_is_denied if {
-	count(exposure(service("NodePort", "prod"))) == 1
+test_named_ports_pass if {
+	count(port_names(service([{"name": "http", "port": 80}, {"name": "metrics", "port": 9090}]))) == 0
 }
 
-test_cluster_ip_in_prod_and_node_port_in_dev_pass if {
-	count(exposure(service("ClusterIP", "prod"))) == 0
-	count(exposure(service("NodePort", "dev"))) == 0
+test_a_service_without_ports_passes if {
+	count(port_names([{"path": "r.yaml", "contents": {"kind": "Service", "metadata": {"name": "x"}, "spec": {"type": "ExternalName"}}}])) == 0
 }

@@ -253,6 +253,9 @@ def test_option_types_are_derived_from_defaults_or_declared() -> None:
         "namespace-pod-security": {"level": ("privileged", "baseline", "restricted")},
         "overlay-parity": {"kinds": [str], "ignore": [str], "only-in-stronger": [str], "only-in-weaker": [str]},
         "prod-not-weaker": {"checks": [("replicas", "requests", "tls", "security-context")], "ignore": [str]},
+        "host-port": {"allowed": [int]},
+        "safe-sysctls": {"allowed": [str]},
+        "service-exposure": {"allowed-types": [("ClusterIP", "ExternalName", "NodePort", "LoadBalancer")]},
     }
     # Every default fits its own type.
     source = config.Source("defaults")

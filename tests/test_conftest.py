@@ -102,9 +102,10 @@ HOUSE_CASES = {
     # Set by the overlay: the finding points at the overlay's line that set it.
     "allowed-images": ({"images": [{"name": "redis", "newName": "registry.invalid/redis", "newTag": "7"}]}, {},
                        ("StatefulSet", "redis"), "overlay/kustomization.yaml", "newTag: '7'"),
-    "service-exposure": ({"patches": [{"path": "lb.yaml"}]}, {"lb.yaml": "apiVersion: v1\nkind: Service\n"
-                         "metadata:\n  name: api\nspec:\n  type: LoadBalancer\n"}, ("Service", "api"),
-                         "overlay/lb.yaml", "type: LoadBalancer"),
+    "service-port-names": ({"resources": ["p.yaml"]}, {"p.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n"
+                           "  name: metrics\n  labels: {app.kubernetes.io/name: api}\nspec:\n"
+                           "  selector: {app: api}\n  ports:\n    - port: 8000\n"},
+                           ("Service", "metrics"), "overlay/p.yaml", 9),
     "rollout-max-unavailable": ({"patches": [{"path": "r.yaml"}]}, {"r.yaml": "apiVersion: apps/v1\n"
                                 "kind: Deployment\nmetadata:\n  name: api\nspec:\n  strategy:\n"
                                 "    rollingUpdate:\n      maxUnavailable: 1\n"}, ("Deployment", "api"),
@@ -155,12 +156,12 @@ def test_warning_from_warn_rule(tmp_path: Path) -> None:
 
 
 def test_exemption_annotation_suppresses_a_rego_finding(tmp_path: Path) -> None:
-    extra, files, _, _, _ = HOUSE_CASES["service-exposure"]
-    files = {"lb.yaml": files["lb.yaml"].replace("  name: api\n", "  name: api\n  annotations:\n"
-             "    policycheck.io/exempt.service-exposure: \"internal load balancer, firewalled\"\n")}
+    extra, files, _, _, _ = HOUSE_CASES["service-port-names"]
+    files = {"p.yaml": files["p.yaml"].replace("  name: metrics\n", "  name: metrics\n  annotations:\n"
+             "    policycheck.io/exempt.service-port-names: \"scraped by number, legacy agent\"\n")}
     code, data = report(str(_overlay(tmp_path, extra, files)), "--profile", "dev")
-    [hit] = [f for f in data["findings"] if f["rule"] == "service-exposure"]
-    assert (hit["exempted"], hit["exemption"]) == (True, "internal load balancer, firewalled")
+    [hit] = [f for f in data["findings"] if f["rule"] == "service-port-names"]
+    assert (hit["exempted"], hit["exemption"]) == (True, "scraped by number, legacy agent")
     assert [f for f in data["findings"] if f["rule"] == "exemption-reason"] == []
     assert code == 0
 
