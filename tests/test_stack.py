@@ -66,7 +66,7 @@ def test_hardening_beyond_pss(rendered, overlay: str) -> None:
             writable = {m["name"] for m in c.spec.value.get("volumeMounts", [])}
             assert "tmp" in writable, f"{obj.ref()}: /tmp must be an emptyDir"
             for kind in ("requests", "limits"):
-                assert set(c.spec.value["resources"][kind]) == {"cpu", "memory"}, (obj.ref(), kind)
+                assert set(c.spec.value["resources"][kind]) == {"cpu", "memory", "ephemeral-storage"}, (obj.ref(), kind)
 
 
 def _resources(objects) -> dict[tuple[str, str], float]:  # noqa: ANN001
