@@ -49,37 +49,41 @@ spec:
       containers:
         - name: web
           image: example/web:latest
+          imagePullPolicy: Always
           securityContext:
             allowPrivilegeEscalation: false
             capabilities: {drop: [ALL]}
             readOnlyRootFilesystem: true
           resources:
-            requests: {cpu: 100m, memory: 64Mi}
-            limits: {cpu: 200m, memory: 128Mi}
+            requests: {cpu: 100m, memory: 64Mi, ephemeral-storage: 64Mi}
+            limits: {cpu: 200m, memory: 128Mi, ephemeral-storage: 128Mi}
           livenessProbe:
             tcpSocket: {port: 8080}
           ports:
             - containerPort: 8080
 """
-# A second container that is right in every way but one: it runs as root (line 34 of the file).
+# A second container that is right in every way but one: it runs as root (line 36 of the file).
 ROOT_CONTAINER = """\
         - name: debug
           image: example/debug:1.0
+          imagePullPolicy: Always
           securityContext:
             runAsUser: 0
             allowPrivilegeEscalation: false
             capabilities: {drop: [ALL]}
             readOnlyRootFilesystem: true
           resources:
-            requests: {cpu: 10m, memory: 16Mi}
-            limits: {cpu: 20m, memory: 32Mi}
+            requests: {cpu: 10m, memory: 16Mi, ephemeral-storage: 16Mi}
+            limits: {cpu: 20m, memory: 32Mi, ephemeral-storage: 32Mi}
           livenessProbe:
             tcpSocket: {port: 9090}
           readinessProbe:
-            tcpSocket: {port: 9090}
+            httpGet: {path: /ready, port: 9090}
           ports:
             - containerPort: 9090
 """
+# The line of ``runAsUser: 0`` in DEPLOYMENT + ROOT_CONTAINER, counted from the text (36).
+ROOT_LINE = DEPLOYMENT.count("\n") + ROOT_CONTAINER.splitlines().index("            runAsUser: 0") + 1
 SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -168,7 +172,7 @@ def test_a_pr_that_adds_one_root_container_has_one_new_finding_in_every_format(r
     new = [f for f in report["findings"] if not f["baseline"]]
     assert [(f["rule"], f["kind"], f["name"], f["container"]) for f in new] == [
         ("run-as-non-root", "Deployment", "web", "debug")]
-    assert (new[0]["source"]["file"], new[0]["source"]["line"]) == ("base/deployment.yaml", 34)
+    assert (new[0]["source"]["file"], new[0]["source"]["line"]) == ("base/deployment.yaml", ROOT_LINE)
     assert states(report) == {(*o, True) for o in OLD} | {("run-as-non-root", "Deployment", "debug", False)}
     # The generated ConfigMap got a new hash suffix: still the same object.
     [settings_map] = [f for f in report["findings"] if f["kind"] == "ConfigMap"]
@@ -194,7 +198,7 @@ def test_a_pr_that_adds_one_root_container_has_one_new_finding_in_every_format(r
                        "0 fixed since HEAD~1"
     apart = text.index("baseline: already at HEAD~1, not failing")
     [root] = [i for i, line in enumerate(text) if "run-as-non-root" in line]
-    assert root < apart and "34  error    run-as-non-root" in text[root]
+    assert root < apart and f"{ROOT_LINE}  error    run-as-non-root" in text[root]
     for rule, _, _ in OLD:
         assert any(rule in line for line in text[apart:]), rule
         assert not any(rule in line for line in text[:apart]), rule
@@ -212,7 +216,7 @@ def test_a_pr_that_adds_one_root_container_has_one_new_finding_in_every_format(r
 
     commands, summary = github_commands(files["github"].read_text())
     assert [c["cmd"] for c in commands if c.get("title", "").startswith("policycheck ")] == ["error"] + ["notice"] * 3
-    assert commands[0]["title"] == "policycheck run-as-non-root" and commands[0]["line"] == "34"
+    assert commands[0]["title"] == "policycheck run-as-non-root" and commands[0]["line"] == str(ROOT_LINE)
     assert all(c["title"].endswith("(baseline)") for c in commands[1:4])
     assert summary == "policycheck: 1 new error(s), 0 new warning(s), 0 exempted, 3 baseline (at HEAD~1), 0 fixed " \
                       "in 1 overlay(s)"
