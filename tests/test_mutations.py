@@ -19,6 +19,60 @@ TODAY = dt.date(2026, 11, 28)
 POD = "/spec/template/spec"
 C0 = f"{POD}/containers/0"
 
+# Objects the prod render does not have, planted whole (targets "+Kind/name", the patch applied to the
+# object before it is added): clean as written here (test_planted_objects_are_clean), so the patch alone
+# makes the finding.
+DIGEST = "ai-agents/app:0.1.0@sha256:4b6f0e7c1a9d3e2f5a8b7c6d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b"
+_META = {"namespace": "ai-agents", "labels": {"app.kubernetes.io/part-of": "ai-agents", "project": "ai-agents"}}
+_JOB_POD = {
+    "metadata": {"labels": {"app": "cleanup", "project": "ai-agents"}},
+    "spec": {
+        "restartPolicy": "OnFailure",
+        "automountServiceAccountToken": False,
+        "serviceAccountName": "worker",
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000,
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{
+            "name": "cleanup",
+            "image": DIGEST,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["python", "-m", "src.cleanup"],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
+                          "limits": {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"}},
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                "readOnlyRootFilesystem": True, "runAsNonRoot": True, "runAsUser": 1000},
+        }],
+    },
+}
+_RBAC = "rbac.authorization.k8s.io"
+PLANTED = {
+    "CronJob/cleanup": {
+        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cleanup", **_META},
+        "spec": {"schedule": "0 3 * * *", "startingDeadlineSeconds": 600, "concurrencyPolicy": "Forbid",
+                 "jobTemplate": {"spec": {"activeDeadlineSeconds": 3600, "template": _JOB_POD}}},
+    },
+    "Job/migrate": {
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", **_META},
+        "spec": {"activeDeadlineSeconds": 600, "ttlSecondsAfterFinished": 3600, "backoffLimit": 2,
+                 "template": _JOB_POD},
+    },
+    "Role/reader": {
+        "apiVersion": f"{_RBAC}/v1", "kind": "Role", "metadata": {"name": "reader", **_META},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}],
+    },
+    "ClusterRole/reader": {
+        "apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "reader"},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list"]}],
+    },
+    "RoleBinding/reader": {
+        "apiVersion": f"{_RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "reader", **_META},
+        "roleRef": {"apiGroup": _RBAC, "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "api", "namespace": "ai-agents"}],
+    },
+}
+JOB_POD = "/spec/jobTemplate/spec/template/spec"
+RULE0 = "/rules/0"
+
 # (target kind/name, patch, expected {(rule, kind, name)})
 MUTATIONS = [
     ("Deployment/api", [{"op": "replace", "path": f"{C0}/securityContext/runAsUser", "value": 0}],
@@ -40,10 +94,13 @@ MUTATIONS = [
     ("Deployment/api", [{"op": "replace", "path": f"{POD}/automountServiceAccountToken", "value": True}],
      {("service-account-token", "Deployment", "api")}),
     ("Deployment/worker", [{"op": "replace", "path": f"{C0}/image", "value": "ai-agents/app:latest"}],
+     # The container keeps imagePullPolicy: IfNotPresent, wrong for an image no longer pinned by digest.
      {("image-tag-pinned", "Deployment", "worker"), ("image-digest", "Deployment", "worker"),
-      ("image-tag-consistency", "Deployment", "worker"), ("image-tag-consistency", "Deployment", "api")}),
+      ("image-tag-consistency", "Deployment", "worker"), ("image-tag-consistency", "Deployment", "api"),
+      ("image-pull-policy", "Deployment", "worker")}),
     ("StatefulSet/redis", [{"op": "replace", "path": f"{C0}/image", "value": "redis:7-alpine"}],
-     {("image-digest", "StatefulSet", "redis")}),
+     # Pinned by tag only, still pulled IfNotPresent: a re-pushed 7-alpine differs from node to node.
+     {("image-digest", "StatefulSet", "redis"), ("image-pull-policy", "StatefulSet", "redis")}),
     ("Deployment/api", [{"op": "remove", "path": f"{C0}/resources/requests/memory"}],
      {("resource-requests", "Deployment", "api")}),
     ("Deployment/api", [{"op": "replace", "path": f"{C0}/resources/limits/cpu", "value": "100m"}],
@@ -67,12 +124,18 @@ MUTATIONS = [
     ("Deployment/api", [{"op": "replace", "path": f"{C0}/env/0/valueFrom/secretKeyRef/name", "value": "api-secret"}],
      {("config-reference", "Deployment", "api")}),
     ("PodDisruptionBudget/api", [{"op": "replace", "path": "/spec/selector/matchLabels/app", "value": "apiserver"}],
-     {("pdb-coverage", "Deployment", "api")}),
+     # The budget now selects no pod of the overlay (nothing is labelled app=apiserver).
+     {("pdb-coverage", "Deployment", "api"), ("policy-selects-pods", "PodDisruptionBudget", "api")}),
     ("NetworkPolicy/*", [{"op": "replace", "path": "/spec/podSelector", "value": {"matchLabels": {"app": "none"}}}],
      {("network-policy-coverage", k, n) for k, n in (("Deployment", "api"), ("Deployment", "worker"),
-                                                    ("StatefulSet", "postgresql"), ("StatefulSet", "redis"))}),
+                                                    ("StatefulSet", "postgresql"), ("StatefulSet", "redis"))}
+     # and every NetworkPolicy (default-deny-all's {} included) now selects no pod at all.
+     | {("policy-selects-pods", "NetworkPolicy", n) for n in ("allow-dns", "api-ingress", "app-egress",
+                                                              "default-deny-all", "postgresql-ingress",
+                                                              "redis-ingress")}),
     ("Deployment/api", [{"op": "replace", "path": "/spec/replicas", "value": 1}],
-     {("min-replicas", "Deployment", "api")}),
+     # The api PDB's minAvailable: 1 now equals the replicas: it allows no eviction, a drain hangs.
+     {("min-replicas", "Deployment", "api"), ("pdb-blocks-eviction", "PodDisruptionBudget", "api")}),
     ("Ingress/api", [{"op": "replace", "path": "/spec/tls/0/hosts/0", "value": "www.ai-agents.example.com"}],
      {("ingress-tls", "Ingress", "api")}),
     ("ConfigMap/ai-agents-config", [{"op": "add", "path": "/data/OPENAI_API_KEY", "value": "sk-" + "x" * 40}],
@@ -96,6 +159,79 @@ MUTATIONS = [
      {("field-type", "Service", "api")}),
     ("Deployment/worker", [{"op": "replace", "path": f"{C0}/env", "value": {"LOG_LEVEL": "info"}}],
      {("field-type", "Deployment", "worker")}),
+    # Workload hygiene.
+    ("Deployment/api", [{"op": "remove", "path": f"{C0}/resources/limits/ephemeral-storage"}],
+     {("ephemeral-storage", "Deployment", "api")}),
+    ("StatefulSet/postgresql", [{"op": "replace", "path": f"{C0}/image", "value": "postgres:17-alpine"},
+                                {"op": "remove", "path": f"{C0}/imagePullPolicy"}],
+     # A tag only, pulled by the default for a tag that is not latest (IfNotPresent); image-digest is the
+     # same fact seen from the pinning side.
+     {("image-pull-policy", "StatefulSet", "postgresql"), ("image-digest", "StatefulSet", "postgresql")}),
+    ("StatefulSet/redis", [{"op": "replace", "path": f"{C0}/readinessProbe/initialDelaySeconds", "value": 10},
+                           {"op": "replace", "path": f"{C0}/readinessProbe/periodSeconds", "value": 10},
+                           {"op": "replace", "path": f"{C0}/readinessProbe/timeoutSeconds", "value": 5}],
+     {("probes-distinct", "StatefulSet", "redis")}),
+    ("Deployment/api", [{"op": "add", "path": f"{C0}/ports/0/hostPort", "value": 8000}],
+     {("host-port", "Deployment", "api")}),
+    ("Deployment/api", [{"op": "add", "path": f"{POD}/securityContext/sysctls",
+                         "value": [{"name": "kernel.msgmax", "value": "65536"}]}],
+     {("safe-sysctls", "Deployment", "api")}),
+    ("StatefulSet/postgresql", [{"op": "add", "path": f"{C0}/securityContext/procMount", "value": "Unmasked"}],
+     {("proc-mount", "StatefulSet", "postgresql")}),
+    ("Deployment/worker", [{"op": "add", "path": f"{POD}/securityContext/windowsOptions",
+                            "value": {"hostProcess": True}}],
+     {("host-process", "Deployment", "worker")}),
+    ("Deployment/worker", [{"op": "add", "path": f"{C0}/env/-", "value": {
+        "name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "ai-agents-app", "key": "DATABASE_URL"}}}}],
+     {("env-unique", "Deployment", "worker")}),
+    ("Deployment/worker", [{"op": "replace", "path": "/spec/selector/matchLabels/app", "value": "celery"}],
+     # A Deployment's selector is immutable: against the unmutated render at --base, immutable-field too.
+     {("selector-matches-template", "Deployment", "worker"), ("immutable-field", "Deployment", "worker")}),
+    ("Deployment/worker", [{"op": "add", "path": f"{C0}/ports", "value": [{"name": "ssh", "containerPort": 22}]}],
+     {("ssh-port", "Deployment", "worker")}),
+    # Controllers.
+    ("StatefulSet/redis", [{"op": "replace", "path": "/spec/serviceName", "value": "redis"}],
+     # serviceName is immutable as well: immutable-field against the unmutated render at --base.
+     {("statefulset-service-name", "StatefulSet", "redis"), ("immutable-field", "StatefulSet", "redis")}),
+    ("+CronJob/cleanup", [{"op": "remove", "path": "/spec/startingDeadlineSeconds"}],
+     {("job-deadline", "CronJob", "cleanup")}),
+    ("+Job/migrate", [{"op": "remove", "path": "/spec/activeDeadlineSeconds"}],
+     {("job-deadline", "Job", "migrate")}),
+    ("+CronJob/cleanup", [{"op": "replace", "path": f"{JOB_POD}/restartPolicy", "value": "Always"}],
+     {("job-hygiene", "CronJob", "cleanup")}),
+    ("+CronJob/cleanup", [{"op": "remove", "path": "/spec/concurrencyPolicy"}],
+     {("job-hygiene", "CronJob", "cleanup")}),
+    ("+Job/migrate", [{"op": "remove", "path": "/spec/ttlSecondsAfterFinished"}],
+     {("job-hygiene", "Job", "migrate")}),
+    ("PodDisruptionBudget/worker", [{"op": "replace", "path": "/spec/maxUnavailable", "value": 0}],
+     {("pdb-blocks-eviction", "PodDisruptionBudget", "worker")}),
+    ("PodDisruptionBudget/worker", [{"op": "remove", "path": "/spec/unhealthyPodEvictionPolicy"}],
+     {("pdb-unhealthy-pod-eviction", "PodDisruptionBudget", "worker")}),
+    ("NetworkPolicy/redis-ingress", [{"op": "replace", "path": "/spec/podSelector/matchLabels/app", "value": "cache"}],
+     # redis stays covered by default-deny-all: only the policy that selects nothing is reported.
+     {("policy-selects-pods", "NetworkPolicy", "redis-ingress")}),
+    # Exposure.
+    ("Service/api", [{"op": "replace", "path": "/spec/type", "value": "LoadBalancer"}],
+     {("service-exposure", "Service", "api")}),
+    # RBAC.
+    ("+Role/reader", [{"op": "replace", "path": f"{RULE0}/verbs", "value": ["*"]}],
+     {("rbac-wildcard", "Role", "reader")}),
+    ("+Role/reader", [{"op": "add", "path": "/rules/-",
+                       "value": {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}}],
+     {("rbac-pod-exec", "Role", "reader")}),
+    ("+Role/reader", [{"op": "add", "path": "/rules/-",
+                       "value": {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]}}],
+     {("rbac-workload-create", "Role", "reader")}),
+    ("+Role/reader", [{"op": "add", "path": f"{RULE0}/resources/-", "value": "secrets"}],
+     {("rbac-secret-read", "Role", "reader")}),
+    ("+ClusterRole/reader", [{"op": "add", "path": "/rules/-", "value": {
+        "apiGroups": [_RBAC], "resources": ["clusterroles"], "verbs": ["bind"]}}],
+     {("rbac-privilege-escalation", "ClusterRole", "reader")}),
+    ("+RoleBinding/reader", [{"op": "replace", "path": "/roleRef",
+                              "value": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "cluster-admin"}}],
+     {("rbac-cluster-admin-binding", "RoleBinding", "reader")}),
+    ("+RoleBinding/reader", [{"op": "replace", "path": "/subjects/0/name", "value": "default"}],
+     {("rbac-broad-subject", "RoleBinding", "reader")}),
 ]
 
 
@@ -115,9 +251,26 @@ def test_prod_is_clean(prod) -> None:  # noqa: ANN001
     assert _failing(prod, prod) == set()
 
 
+def _with(prod: list[K8sObject], planted: dict) -> list[K8sObject]:
+    """``prod`` and the ``planted`` objects (kind/name -> doc) added to it, none already in the render."""
+    present = {f"{o.kind}/{o.name}" for o in prod}
+    assert not present & planted.keys()
+    return [*prod, *(K8sObject(copy.deepcopy(doc), "overlays/prod") for doc in planted.values())]
+
+
+def test_planted_objects_are_clean(prod) -> None:  # noqa: ANN001
+    assert _failing(_with(prod, PLANTED), prod) == set()
+
+
 @pytest.mark.parametrize(("target", "patch", "expected"), MUTATIONS,
                          ids=[f"{m[0]}:{sorted(m[2])[0][0]}" for m in MUTATIONS])
 def test_planted_violation(prod, target: str, patch, expected) -> None:  # noqa: ANN001
+    if target.startswith("+"):
+        target = target[1:]
+        prod_with = _with(prod, {target: jsonpatch.apply_patch(copy.deepcopy(PLANTED[target]), patch)})
+        got = _failing(prod_with, prod)
+        assert got == expected
+        return
     kind, name = target.split("/")
     objects = []
     hits = 0
