@@ -63,8 +63,9 @@ def test_json_contract_on_planted_overlay() -> None:
     # Set by a patch: the finding points at the patch's line, via the base's securityContext.
     assert failing[("privileged-container", "Deployment", "api")]["source"] == {
         "file": "tests/overlays/planted/privileged.yaml", "line": 11,
-        "via": [{"file": "base/api/deployment.yaml", "line": 97}]}
+        "via": [{"file": "base/api/deployment.yaml", "line": 99}]}
     assert (ROOT / "tests/overlays/planted/privileged.yaml").read_text().splitlines()[10].strip() == "privileged: true"
+    assert (ROOT / "base/api/deployment.yaml").read_text().splitlines()[98].strip() == "securityContext:"
     assert report["summary"] == {"error": 4, "warning": 0, "exempted": 1, "overlay_errors": 0}
     assert all(v not in out.stdout + out.stderr for v in SECRET_VALUES)
 
