@@ -224,11 +224,11 @@ def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int], partial: bool =
             name = item.get("name") if isinstance(item, dict) else None
             match = None
             if name is not None:
-                for candidate in node.value:
-                    hit = _get(candidate, "name")
-                    if hit and _scalar(hit[1]) == str(name):
-                        match = candidate
-                        break
+                named = [c for c in node.value if (hit := _get(c, "name")) and _scalar(hit[1]) == str(name)]
+                if len(named) > 1 and step < len(node.value) and node.value[step] in named:
+                    match = node.value[step]  # items that share a name (a duplicate env var): by position
+                elif named:
+                    match = named[0]
             elif step < len(node.value):
                 match = node.value[step]
             if match is None:
