@@ -54,6 +54,7 @@ docs: install
 	$(PY) -m policycheck rules --format markdown > docs/rules.md
 	$(PY) hack/readme_samples.py
 	$(PY) hack/gen-admission.py
+	$(PY) hack/gen-coverage.py
 
 lint: install
 	$(VENV)/bin/ruff check policycheck tests
