@@ -185,7 +185,7 @@ def _rules(argv: list[str]) -> int:
         return 0
     width = max(map(len, REGISTRY))
     for rule in REGISTRY.values():
-        print(f"{rule.id:{width}}  {rule.level.value:7}  {rule.family:12}  {rule.summary}")
+        print(f"{rule.id:{width}}  {rule.default_level:7}  {rule.family:12}  {rule.summary}")
     return 0
 
 
@@ -198,10 +198,11 @@ def rules_markdown() -> str:
     for family, title in FAMILIES.items():
         rules = [r for r in REGISTRY.values() if r.family == family]
         out += [f"## {title}", "", "| rule | default level | checks |", "|---|---|---|"]
-        out += [f"| [`{r.id}`](#{r.id}) | {r.level.value} | {r.summary} |" for r in rules]
+        out += [f"| [`{r.id}`](#{r.id}) | {r.default_level} | {r.summary} |" for r in rules]
         out.append("")
     for rule in REGISTRY.values():
-        out += [f"## {rule.id}", "", f"Family: {FAMILIES[rule.family].lower()}. Default level: **{rule.level.value}**."]
+        family = FAMILIES[rule.family].lower()
+        out += [f"## {rule.id}", "", f"Family: {family}. Default level: **{rule.default_level}**."]
         if rule.options:
             opts = ", ".join(f"`{k}` (default `{v!r}`)" for k, v in rule.options.items())
             out += ["", f"Options: {opts}."]
@@ -216,7 +217,7 @@ def _explain(argv: list[str]) -> int:
     from policycheck.rules import get
 
     rule = get(p.parse_args(argv).rule)
-    print(f"{rule.id} ({rule.level.value}): {rule.summary}\n")
+    print(f"{rule.id} ({rule.default_level}): {rule.summary}\n")
     print(rule.doc)
     return 0
 

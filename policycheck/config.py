@@ -468,7 +468,8 @@ def load(explicit: str | None = None) -> Config:
     data, source = find_config(explicit)
     source = source or Source("config")
     check_mapping(data, source, (), None, TOP_LEVEL)
-    common = Profile(DEFAULT_PROFILE)
+    # Rules that are off until a user sets their level (ENABLED = False: priority-class) start off everywhere.
+    common = Profile(DEFAULT_PROFILE, {rule.id: None for rule in REGISTRY.values() if not rule.enabled})
     _apply_rules(common, data.get("rules"), source, ("rules",))
     profiles = _profiles(data, common, source)
     kube_version = _kube_version(data, source)

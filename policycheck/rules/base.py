@@ -48,6 +48,13 @@ class Rule:
     family: str = "other"
     option_types: dict[str, Any] = field(default_factory=dict)
     scope: str = "overlay"
+    # False (ENABLED = False in the module): off in every built-in profile until policycheck.yaml sets a level.
+    enabled: bool = True
+
+    @property
+    def default_level(self) -> str:
+        """The level of the built-in profiles: the rule's level, or "off"."""
+        return self.level.value if self.enabled else "off"
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -61,6 +68,7 @@ class Rule:
             family=module.FAMILY,
             option_types=option_types(module.ID, getattr(module, "OPTIONS", {}), getattr(module, "OPTION_TYPES", {})),
             scope=getattr(module, "SCOPE", "overlay"),
+            enabled=getattr(module, "ENABLED", True),
         )
 
 
