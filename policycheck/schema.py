@@ -116,6 +116,15 @@ def _index(version: str) -> dict[tuple[str, str], str]:
     return index
 
 
+def known_kinds(version: str) -> frozenset[tuple[str, str]]:
+    """(API group, kind) of every kind the built-in schemas of ``version`` describe, any version of the
+    group; empty when there are none. The schemas do not say whether a kind is namespaced."""
+    try:
+        return frozenset((api.rpartition("/")[0], kind) for api, kind in _index(version))
+    except PolicycheckError:
+        return frozenset()
+
+
 def _closure_schema(version: str, definition: str) -> dict[str, Any]:
     store = _store(version)
     path = store / f"{definition}.json" if store and "/" not in definition else None

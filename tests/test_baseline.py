@@ -42,6 +42,7 @@ spec:
     metadata:
       labels: {app: web}
     spec:
+      serviceAccountName: web
       automountServiceAccountToken: false
       securityContext:
         runAsNonRoot: true
@@ -62,7 +63,7 @@ spec:
           ports:
             - containerPort: 8080
 """
-# A second container that is right in every way but one: it runs as root (line 36 of the file).
+# A second container that is right in every way but one: it runs as root (line 37 of the file).
 ROOT_CONTAINER = """\
         - name: debug
           image: example/debug:1.0
@@ -82,7 +83,7 @@ ROOT_CONTAINER = """\
           ports:
             - containerPort: 9090
 """
-# The line of ``runAsUser: 0`` in DEPLOYMENT + ROOT_CONTAINER, counted from the text (36).
+# The line of ``runAsUser: 0`` in DEPLOYMENT + ROOT_CONTAINER, counted from the text (37).
 ROOT_LINE = DEPLOYMENT.count("\n") + ROOT_CONTAINER.splitlines().index("            runAsUser: 0") + 1
 SERVICE = """\
 apiVersion: v1
@@ -95,13 +96,15 @@ spec:
     - port: 80
       targetPort: 8080
 """
+SERVICE_ACCOUNT = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\nautomountServiceAccountToken: false\n"
 BASE = """\
-resources: [deployment.yaml, service.yaml]
+resources: [deployment.yaml, service.yaml, serviceaccount.yaml]
 configMapGenerator:
   - name: settings
     literals:
       - api_token=ghp_abcdefghijklmnopqrstuvwxyz0123456789
       - LOG_LEVEL=info
+namespace: demo
 """
 OVERLAY = "resources: [../../base]\n"
 # What the check at REF finds: (rule, kind, container), each also in the working tree unless changed.
@@ -118,7 +121,8 @@ _write, _commit = write, commit
 
 def make_repo(root: Path, overlays: tuple[str, ...] = ("dev",)) -> Path:
     """The first commit: a base with three findings and the overlays that use it."""
-    return init(root, {"base/deployment.yaml": DEPLOYMENT, "base/service.yaml": SERVICE, "base/kustomization.yaml": BASE,
+    return init(root, {"base/deployment.yaml": DEPLOYMENT, "base/service.yaml": SERVICE,
+                       "base/serviceaccount.yaml": SERVICE_ACCOUNT, "base/kustomization.yaml": BASE,
                        **{f"overlays/{name}/kustomization.yaml": OVERLAY for name in overlays}})
 
 
@@ -245,8 +249,8 @@ def test_moving_and_reordering_keeps_findings_baseline(repo: Path, kustomize) ->
     (repo / "base" / "service.yaml").unlink()
     _write(repo, {
         "base/all/objects.yaml": SERVICE + "---\n" + "# moved here\n" + DEPLOYMENT,
-        "base/kustomization.yaml": "resources: [all/objects.yaml]\n",
-        "overlays/dev/kustomization.yaml": OVERLAY + "configMapGenerator:\n  - name: settings\n    literals:\n"
+        "base/kustomization.yaml": "resources: [all/objects.yaml, serviceaccount.yaml]\nnamespace: demo\n",
+        "overlays/dev/kustomization.yaml": OVERLAY + "namespace: demo\nconfigMapGenerator:\n  - name: settings\n    literals:\n"
         "      - LOG_LEVEL=info\n      - api_token=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n",
     })
     code, report, err = check_json(repo, "--base", "HEAD", "overlays")

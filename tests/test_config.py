@@ -255,6 +255,8 @@ def test_option_types_are_derived_from_defaults_or_declared() -> None:
         "prod-not-weaker": {"checks": [("replicas", "requests", "tls", "security-context")], "ignore": [str]},
         "host-port": {"allowed": [int]},
         "safe-sysctls": {"allowed": [str]},
+        "priority-class": {"allowed": [str]},
+        "run-as-non-root": {"min-uid": range(0, 2**31), "min-gid": range(0, 2**31)},
         "service-exposure": {"allowed-types": [("ClusterIP", "ExternalName", "NodePort", "LoadBalancer")]},
     }
     # Every default fits its own type.

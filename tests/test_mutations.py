@@ -232,6 +232,35 @@ MUTATIONS = [
      {("rbac-cluster-admin-binding", "RoleBinding", "reader")}),
     ("+RoleBinding/reader", [{"op": "replace", "path": "/subjects/0/name", "value": "default"}],
      {("rbac-broad-subject", "RoleBinding", "reader")}),
+    # Workload hygiene, the rest of issue 12.
+    ("Deployment/api", [{"op": "remove", "path": f"{POD}/serviceAccountName"}],
+     {("default-service-account", "Deployment", "api")}),
+    ("Deployment/worker", [{"op": "replace", "path": f"{POD}/serviceAccountName", "value": "default"}],
+     {("default-service-account", "Deployment", "worker")}),
+    ("Deployment/api", [{"op": "replace", "path": "/spec/strategy", "value": {"type": "Recreate"}}],
+     {("recreate-behind-service", "Deployment", "api")}),
+    ("+Role/reader", [{"op": "remove", "path": "/metadata/namespace"}],
+     {("namespace-set", "Role", "reader")}),
+    ("Service/api", [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": "HTTP"}],
+     {("service-target-port", "Service", "api")}),
+]
+
+# Rules and options that are off in the built-in profiles, planted with the policycheck.yaml entry that turns
+# them on: (target, patch, {rule: {level, options}}, expected).
+OPT_IN = [
+    ("Deployment/api", [{"op": "remove", "path": f"{POD}/priorityClassName"}],
+     {"priority-class": {"level": "error", "options": {"allowed": ["business-critical"]}}},
+     {("priority-class", "Deployment", "api")}),
+    ("Deployment/api", [{"op": "replace", "path": f"{POD}/priorityClassName", "value": "batch"}],
+     {"priority-class": {"level": "error", "options": {"allowed": ["business-critical"]}}},
+     {("priority-class", "Deployment", "api")}),
+    # postgres runs as 70 (the image's user): the lowest ids of our render.
+    ("Deployment/api", [{"op": "replace", "path": f"{C0}/securityContext/runAsUser", "value": 69}],
+     {"run-as-non-root": {"options": {"min-uid": 70, "min-gid": 70}}},
+     {("run-as-non-root", "Deployment", "api")}),
+    ("Deployment/worker", [{"op": "replace", "path": f"{POD}/securityContext/runAsGroup", "value": 0}],
+     {"run-as-non-root": {"options": {"min-uid": 70, "min-gid": 70}}},
+     {("run-as-non-root", "Deployment", "worker")}),
 ]
 
 
@@ -287,7 +316,49 @@ def test_planted_violation(prod, target: str, patch, expected) -> None:  # noqa:
     assert got == expected
 
 
+def _opt_in(prod: list[K8sObject], rules: dict, tmp_path) -> tuple[list[K8sObject], config.Profile]:  # noqa: ANN001
+    """prod's profile of policycheck.yaml with ``rules`` added to it, and the prod render with every pod in
+    the class that profile allows (our overlays set none: the rule is off for them)."""
+    import yaml
+
+    from policycheck.k8s import pod_template
+    from tests.conftest import ROOT
+
+    data = yaml.safe_load((ROOT / "policycheck.yaml").read_text()) or {}
+    profile = data.setdefault("profiles", {}).setdefault("prod", None) or {}
+    profile["rules"] = {**(profile.get("rules") or {}), **rules}
+    data["profiles"]["prod"] = profile
+    (tmp_path / "policycheck.yaml").write_text(yaml.safe_dump(data))
+    objects = []
+    for original in prod:
+        obj = original
+        if pod_template(obj) is not None:
+            doc = copy.deepcopy(obj.doc)
+            spec = doc["spec"] if obj.kind == "Pod" else doc["spec"]["template"]["spec"]
+            spec["priorityClassName"] = "business-critical"
+            obj = K8sObject(doc, obj.overlay, obj.origin, obj.generated_by)
+        objects.append(obj)
+    return objects, config.load(str(tmp_path / "policycheck.yaml")).profiles["prod"]
+
+
+@pytest.mark.parametrize(("target", "patch", "rules", "expected"), OPT_IN,
+                         ids=[f"{m[0]}:{sorted(m[3])[0][0]}" for m in OPT_IN])
+def test_planted_opt_in_violation(prod, tmp_path, target: str, patch, rules, expected) -> None:  # noqa: ANN001, PLR0917
+    objects, profile = _opt_in(prod, rules, tmp_path)
+
+    def failing(objs: list[K8sObject]) -> set[tuple[str, str, str]]:
+        found = engine.run(Rendered("overlays/prod", objs), profile, "1.35", TODAY, base=Base("HEAD", objects))
+        return {(f.rule, f.obj.kind, f.obj.name) for f in found if not f.exempted}
+
+    assert failing(objects) == set()
+    kind, name = target.split("/")
+    mutated = [K8sObject(jsonpatch.apply_patch(copy.deepcopy(o.doc), patch), o.overlay, o.origin, o.generated_by)
+               if (o.kind, o.name) == (kind, name) else o for o in objects]
+    assert sum((o.kind, o.name) == (kind, name) for o in objects) == 1
+    assert failing(mutated) == expected
+
+
 def test_every_rule_is_planted_at_least_once() -> None:
-    planted = {rule for _, _, expected in MUTATIONS for rule, _, _ in expected}
+    planted = {rule for _, _, expected in [*MUTATIONS, *((t, p, e) for t, p, _, e in OPT_IN)] for rule, _, _ in expected}
     # (the rules across overlays compare two renders: tests/test_rules_overlays.py, tests/test_cross_rules.py)
     assert planted == {rule for rule, r in engine.REGISTRY.items() if r.scope == "overlay"}

@@ -190,7 +190,7 @@ def test_select_runs_only_the_named_rules(tmp_path: Path) -> None:
 def test_plain_scalars_stay_strings(tmp_path: Path) -> None:
     odd = {"date": "2026-02-30", "equals": "=", "stamp": "2001-12-14 21:59:43.10 -5", "switch": "on", "sexa": "1:30"}
     annotations = "".join(f"    {k}: {json.dumps(v)}\n" for k, v in odd.items())
-    write(tmp_path, {"o/kustomization.yaml": "resources: [cm.yaml]\n",
+    write(tmp_path, {"o/kustomization.yaml": "resources: [cm.yaml]\nnamespace: demo\n",
                      "o/cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n{annotations}"
                                   "data: {a: b}\n"})
     rendered = subprocess.run([str(Path(sys.executable).parent / "kubectl"), "kustomize", "o"], cwd=tmp_path,

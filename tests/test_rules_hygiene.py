@@ -202,3 +202,183 @@ def test_image_pull_policy_digest_never_fires(policy: str | None, digest: bool) 
     spec = {"name": "a", "image": image, **({"imagePullPolicy": policy} if policy else {})}
     found = findings("image-pull-policy", deployment({"containers": [spec]}))
     assert bool(found) == (not digest and policy != "Always")
+
+
+# -- default-service-account ----------------------------------------------------------------------------------
+
+
+def test_default_service_account_lines() -> None:
+    check_fires("default-service-account")
+    check_passes("default-service-account")
+    # No account (the pod spec's key), serviceAccountName: default, deprecated serviceAccount: default.
+    assert lines("default-service-account") == ["spec:",
+                                                "serviceAccountName: default", "serviceAccount: default"]
+    assert [f.obj.ref() for f in fixture_findings("default-service-account", "fires")] == [
+        "Deployment/web", "Pod/debug", "CronJob/report"]
+
+
+@given(st.sampled_from([None, "", "default", "web"]), st.sampled_from([None, "default", "web"]))
+def test_default_service_account_name_wins_over_deprecated_field(name: str | None, old: str | None) -> None:
+    spec: dict = {"containers": [{"name": "a", "image": "x:1"}]}
+    if name is not None:
+        spec["serviceAccountName"] = name
+    if old is not None:
+        spec["serviceAccount"] = old
+    effective = name if name is not None else old
+    assert bool(findings("default-service-account", deployment(spec))) == (effective in (None, "", "default"))
+
+
+# -- recreate-behind-service ----------------------------------------------------------------------------------
+
+
+def test_recreate_behind_service_lines() -> None:
+    check_fires("recreate-behind-service")
+    check_passes("recreate-behind-service")
+    assert lines("recreate-behind-service") == ["type: Recreate"]
+
+
+def test_recreate_without_service_or_other_kinds_passes() -> None:
+    doc = deployment({"containers": [{"name": "a", "image": "x:1"}]})
+    doc["spec"]["strategy"] = {"type": "Recreate"}
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "demo"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    assert [f.field for f in findings("recreate-behind-service", doc, svc)] == ["spec.strategy.type"]
+    assert findings("recreate-behind-service", doc) == []
+    external = {**svc, "spec": {"type": "ExternalName", "externalName": "x.example.com", "selector": {"app": "web"}}}
+    assert findings("recreate-behind-service", doc, external) == []
+
+
+# -- priority-class -------------------------------------------------------------------------------------------
+
+
+def test_priority_class_lines() -> None:
+    check_fires("priority-class")
+    check_passes("priority-class")
+    assert lines("priority-class") == ["spec:", 'priorityClassName: ""']
+
+
+def test_priority_class_allowed_option() -> None:
+    doc = deployment({"priorityClassName": "batch", "containers": [{"name": "a", "image": "x:1"}]})
+    on = Profile("test", options={"priority-class": {"allowed": ["business-critical"]}})
+    found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"priority-class"}, profile=on)
+    assert [f.field for f in found] == ["spec.template.spec.priorityClassName"]
+    on.options["priority-class"]["allowed"].append("batch")
+    assert run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"priority-class"}, profile=on) == []
+
+
+def test_priority_class_is_off_in_every_built_in_profile(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from policycheck import config
+
+    monkeypatch.chdir(tmp_path)
+    loaded = config.load()
+    assert {name: p.level("priority-class") for name, p in loaded.profiles.items()} == {
+        name: None for name in loaded.profiles}
+    (tmp_path / "policycheck.yaml").write_text(
+        "profiles:\n  prod:\n    rules:\n      priority-class: {level: error, options: {allowed: [critical]}}\n")
+    loaded = config.load()
+    assert loaded.profiles["prod"].level("priority-class") == "error"
+    assert loaded.profiles["prod"].rule_options("priority-class") == {"allowed": ["critical"]}
+    assert loaded.profiles["default"].level("priority-class") is None
+
+
+# -- namespace-set --------------------------------------------------------------------------------------------
+
+
+def test_namespace_set_lines() -> None:
+    check_fires("namespace-set")
+    check_passes("namespace-set")
+    assert [f.obj.ref() for f in fixture_findings("namespace-set", "fires")] == [
+        "ConfigMap/settings", "Role/reader", "Widget/blue"]
+    assert lines("namespace-set") == ["metadata:"] * 3
+    assert [f.source.line for f in fixture_findings("namespace-set", "fires")] == [4, 11, 35]
+
+
+@given(st.sampled_from(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",
+                        "PriorityClass", "IngressClass", "RuntimeClass", "CustomResourceDefinition",
+                        "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService",
+                        "CSIDriver", "CSINode", "VolumeAttachment", "CertificateSigningRequest", "Node"]))
+def test_namespace_set_cluster_scoped_built_ins_pass(kind: str) -> None:
+    from policycheck.schema import known_kinds
+
+    # Every kind of the list is a kind of the schemas (the list is not stale), and needs no namespace.
+    assert kind in {k for _, k in known_kinds("1.35")}
+    group = next(g for g, k in sorted(known_kinds("1.35")) if k == kind)
+    doc = {"apiVersion": f"{group}/v1" if group else "v1", "kind": kind, "metadata": {"name": "x"}}
+    assert findings("namespace-set", doc) == []
+
+
+@given(st.sampled_from(["Deployment", "Service", "Secret", "ServiceAccount", "Job", "NetworkPolicy",
+                        "PodDisruptionBudget", "HorizontalPodAutoscaler", "Role", "RoleBinding", "Ingress"]))
+def test_namespace_set_namespaced_built_ins_fire(kind: str) -> None:
+    from policycheck.schema import known_kinds
+
+    group = next(g for g, k in sorted(known_kinds("1.35")) if k == kind)
+    doc = {"apiVersion": f"{group}/v1" if group else "v1", "kind": kind, "metadata": {"name": "x"}}
+    assert [f.field for f in findings("namespace-set", doc)] == ["metadata.namespace"]
+    doc["metadata"]["namespace"] = "demo"
+    assert findings("namespace-set", doc) == []
+
+
+# -- service-target-port: port names --------------------------------------------------------------------------
+
+
+def service(target: object) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "demo"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": target}]}}
+
+
+def named_port_pod(name: str) -> dict:
+    return deployment({"containers": [{"name": "a", "image": "x:1",
+                                       "ports": [{"name": name, "containerPort": 8080}]}]})
+
+
+def test_service_target_port_names() -> None:
+    for bad in ("HTTP", "http_alt", "-http", "http-", "my--port", "1234-5678", "a-very-long-port-name", "héllo"):
+        found = findings("service-target-port", service(bad), named_port_pod(bad))
+        assert [(f.field, "not a valid port name" in f.message) for f in found] == [
+            ("spec.ports[0].targetPort", True)], bad
+    for good in ("http", "h", "web-8080", "a1", "x" * 15, "p-2-p"):
+        assert findings("service-target-port", service(good), named_port_pod(good)) == [], good
+    # Without a selector (endpoints managed elsewhere) a bad name is still reported.
+    headless = service("Bad")
+    del headless["spec"]["selector"]
+    assert len(findings("service-target-port", headless)) == 1
+
+
+@given(st.from_regex(r"[a-z0-9-]{1,16}", fullmatch=True))
+def test_service_target_port_name_rule_is_iana_svc_name(name: str) -> None:
+    from policycheck.rules.service_target_port import valid_port_name
+
+    expected = (len(name) <= 15 and any(c.isalpha() for c in name) and not name.startswith("-")
+                and not name.endswith("-") and "--" not in name)
+    assert valid_port_name(name) == expected
+
+
+# -- run-as-non-root: min-uid / min-gid -----------------------------------------------------------------------
+
+
+def run_as(user: int | None, group: int | None, **options: int) -> list:
+    ctx = {"runAsNonRoot": True}
+    if user is not None:
+        ctx["runAsUser"] = user
+    if group is not None:
+        ctx["runAsGroup"] = group
+    doc = deployment({"securityContext": ctx, "containers": [{"name": "a", "image": "x:1"}]})
+    return run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"run-as-non-root"},
+               profile=Profile("test", options={"run-as-non-root": options}))
+
+
+def test_run_as_non_root_thresholds_are_off_by_default() -> None:
+    assert run_as(1, 1) == []
+
+
+@given(st.integers(min_value=0, max_value=70000), st.integers(min_value=0, max_value=70000))
+def test_run_as_non_root_thresholds(user: int, group: int) -> None:
+    found = run_as(user, group, **{"min-uid": 10000, "min-gid": 10000})
+    fields = [f.field for f in found]
+    assert fields.count("spec.template.spec.securityContext.runAsUser") == (1 if user < 10000 else 0)
+    assert fields.count("spec.template.spec.securityContext.runAsGroup") == (1 if group < 10000 else 0)
+
+
+def test_run_as_non_root_thresholds_skip_unset_ids() -> None:
+    assert run_as(None, None, **{"min-uid": 10000, "min-gid": 10000}) == []

@@ -3,6 +3,9 @@
 Checks that every container (init containers too) runs with
 `runAsNonRoot: true` and a `runAsUser` other than 0, taking the pod's
 securityContext into account where the container sets nothing.
+Options `min-uid` and `min-gid` (0, off, by default): a `runAsUser` or
+`runAsGroup` below the threshold is a finding too (for example 10000, to
+keep clear of the users and groups of the node).
 
 ## Why is this bad?
 A process running as root inside a container is root on the node the moment
@@ -32,7 +35,9 @@ from policycheck.rules.base import Problem
 ID = "run-as-non-root"
 FAMILY = "security"
 LEVEL = "error"
-SUMMARY = "runAsNonRoot is true and runAsUser is not 0"
+SUMMARY = "runAsNonRoot is true and runAsUser is not 0 (optionally: uid/gid at least a threshold)"
+OPTIONS = {"min-uid": 0, "min-gid": 0}
+OPTION_TYPES = {"min-uid": range(0, 2**31), "min-gid": range(0, 2**31)}
 
 
 def check(ctx, options):
@@ -44,3 +49,10 @@ def check(ctx, options):
         user, where = effective(c, "runAsUser", "integer")
         if user == 0:
             yield Problem(c.pod.obj, f"container {c.name} runs as uid 0", where, c.name)
+        elif user is not None and user < options.get("min-uid", 0):
+            yield Problem(c.pod.obj, f"container {c.name} runs as uid {user}, below {options['min-uid']}",
+                          where, c.name)
+        group, where = effective(c, "runAsGroup", "integer")
+        if group is not None and group < options.get("min-gid", 0):
+            yield Problem(c.pod.obj, f"container {c.name} runs as gid {group}, below {options['min-gid']}",
+                          where, c.name)

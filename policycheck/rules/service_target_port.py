@@ -2,7 +2,10 @@
 ## What it does
 Checks that the `targetPort` of every Service port (its `port` when unset)
 is a port of the selected pods: a named port must be declared by a container
-of each selected pod, a number must be one of their `containerPort`s.
+of each selected pod, a number must be one of their `containerPort`s. A
+named `targetPort` must also be a valid port name (IANA_SVC_NAME: 1-15
+characters, lowercase letters, digits and `-`, at least one letter, no `-`
+at either end or twice in a row), with or without a selector.
 
 ## Why is this bad?
 Traffic to a port nothing listens on is refused; the Service looks healthy
@@ -19,25 +22,44 @@ ports: [{port: 8000, targetPort: http}]
 ```
 """
 
+import re
+
 from policycheck.k8s import containers, pods_selected_by
 from policycheck.rules.base import Problem
 
 ID = "service-target-port"
 FAMILY = "wiring"
 LEVEL = "error"
-SUMMARY = "targetPort resolves to a container port of the selected pods"
+SUMMARY = "targetPort is a valid port name and resolves to a container port of the selected pods"
+# IANA_SVC_NAME (RFC 6335), as the API server validates it.
+_SVC_NAME = re.compile(r"(?!.*--)[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")
+_LETTER = re.compile(r"[a-z]")
+
+
+def valid_port_name(name: str) -> bool:
+    return bool(_SVC_NAME.fullmatch(name) and _LETTER.search(name))
+
+
+def _invalid_names(svc):
+    for port in svc.root.map("spec").maps("ports"):
+        target = port.port("targetPort")
+        if isinstance(target, str) and not target.isdigit() and not valid_port_name(target):
+            yield Problem(svc, f"Service {svc.name} port {port.port('port')} targets {target!r}, which is not a "
+                          "valid port name (1-15 lowercase letters, digits and '-', at least one letter)",
+                          f"{port.path}.targetPort")
 
 
 def check(ctx, options):
     for svc in ctx.of_kind("Service"):
+        yield from _invalid_names(svc)
         spec = svc.root.map("spec")
         pods = pods_selected_by(spec.str_map("selector"), ctx.pods, svc.namespace)
         if not pods:
             continue  # service-selector reports it
         for port in spec.maps("ports"):
             target = port.port("targetPort") if port.has("targetPort") else port.port("port")
-            if target is None or (isinstance(target, str) and len(target) > 15):
-                continue
+            if target is None or (isinstance(target, str) and not target.isdigit() and not valid_port_name(target)):
+                continue  # reported above
             for pod in pods:
                 declared = [p for c in containers(pod) for p in c.spec.maps("ports")]
                 if isinstance(target, str) and not target.isdigit():
