@@ -381,6 +381,8 @@ def scan_identities(text: str) -> list[tuple[str, str | None, str | None]] | Non
     documents' lines; None when any document is not written the way the scan reads."""
     if not separators_plain(text):
         return None
+    if any(m.group().startswith("...") for m in SEPARATOR.finditer(text)):
+        return None  # an end marker: what follows it is read as the parser reads it
     found = []
     for chunk in SEPARATOR.split(text):
         if not chunk.strip() or all(ln.lstrip().startswith("#") for ln in chunk.splitlines() if ln.strip()):

@@ -27,7 +27,7 @@ def test_memory_cap_without_prlimit(kustomize, tmp_path: Path, monkeypatch: pyte
 def test_the_index_read_from_lines_is_the_index_read_by_parsing(tmp_path):
     """A resource file's kind/name/namespace index is read from its lines when they are plain;
     it must be what parsing the file gives, whatever the file's spelling."""
-    from hypothesis import given, settings
+    from hypothesis import example, given, settings
     from hypothesis import strategies as st
 
     from policycheck import render
@@ -38,6 +38,8 @@ def test_the_index_read_from_lines_is_the_index_read_by_parsing(tmp_path):
 
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.tuples(values, values, st.none() | values, st.booleans()), min_size=1, max_size=4), separators)
+    # Found by this test once: documents after an end marker (the scan now leaves them to the parser).
+    @example(docs=[("web", "web", None, False), ("web", "web", None, False)], separator="...")
     def check(docs, separator):
         text = f"\n{separator}\n".join(
             f"apiVersion: v1\nkind: {kind}\nmetadata:\n" + ("  labels:\n    name: other\n" if extra else "")
