@@ -79,7 +79,7 @@ EXPECTED: list[tuple[tuple[str, ...], str, str, str, Any]] = [
     (("dev",), "StatefulSet", "redis", f"{RD}.image", "redis:7-alpine"),
     (BOTH, "StatefulSet", "redis", f"{RD}.args[1:3]", ["--appendonly", "yes"]),
     (("prod",), "StatefulSet", "redis", "spec.volumeClaimTemplates[0].spec.resources.requests.storage", "5Gi"),
-    (BOTH, "StatefulSet", "redis", f"{RD}.livenessProbe.exec.command", ["redis-cli", "ping"]),
+    (BOTH, "StatefulSet", "redis", f"{RD}.livenessProbe.tcpSocket.port", "redis"),
     (BOTH, "StatefulSet", "redis", f"{RD}.livenessProbe.initialDelaySeconds", 10),
     (BOTH, "StatefulSet", "redis", f"{RD}.readinessProbe.exec.command", ["redis-cli", "ping"]),
     (BOTH, "StatefulSet", "redis", f"{RD}.readinessProbe.initialDelaySeconds", 5),

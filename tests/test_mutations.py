@@ -167,9 +167,8 @@ MUTATIONS = [
      # A tag only, pulled by the default for a tag that is not latest (IfNotPresent); image-digest is the
      # same fact seen from the pinning side.
      {("image-pull-policy", "StatefulSet", "postgresql"), ("image-digest", "StatefulSet", "postgresql")}),
-    ("StatefulSet/redis", [{"op": "replace", "path": f"{C0}/readinessProbe/initialDelaySeconds", "value": 10},
-                           {"op": "replace", "path": f"{C0}/readinessProbe/periodSeconds", "value": 10},
-                           {"op": "replace", "path": f"{C0}/readinessProbe/timeoutSeconds", "value": 5}],
+    ("StatefulSet/redis", [{"op": "replace", "path": f"{C0}/livenessProbe",
+                            "value": {"exec": {"command": ["redis-cli", "ping"]}, "failureThreshold": 6}}],
      {("probes-distinct", "StatefulSet", "redis")}),
     ("Deployment/api", [{"op": "add", "path": f"{C0}/ports/0/hostPort", "value": 8000}],
      {("host-port", "Deployment", "api")}),

@@ -151,13 +151,15 @@ def test_probes_distinct_lines() -> None:
     assert [f.container for f in fixture_findings("probes-distinct", "fires")] == ["redis", "api"]
 
 
-@given(st.integers(min_value=1, max_value=20), st.integers(min_value=1, max_value=20))
-def test_probes_distinct_thresholds(live: int, ready: int) -> None:
+@given(st.integers(min_value=1, max_value=20), st.integers(min_value=1, max_value=20), st.booleans())
+def test_probes_distinct_asks_about_the_question_not_the_patience(live: int, ready: int, same: bool) -> None:
+    """The same handler is the same question whatever the thresholds; another path is another one."""
     probe = {"httpGet": {"path": "/", "port": 80}}
+    other = probe if same else {"httpGet": {"path": "/live", "port": 80}}
     doc = deployment({"containers": [{"name": "a", "image": "x:1",
-                                      "livenessProbe": {**probe, "failureThreshold": live},
+                                      "livenessProbe": {**other, "failureThreshold": live},
                                       "readinessProbe": {**probe, "failureThreshold": ready}}]})
-    assert bool(findings("probes-distinct", doc)) == (live == ready)
+    assert bool(findings("probes-distinct", doc)) == same
 
 
 # -- ephemeral-storage ----------------------------------------------------------------------------------------

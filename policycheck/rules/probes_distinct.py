@@ -1,14 +1,17 @@
 """
 ## What it does
-Checks that no container has a liveness probe identical to its readiness
-probe: the same handler (`httpGet`, `tcpSocket`, `exec`, `grpc`) with the same
-timing and thresholds, counting an omitted setting as its default.
+Checks that no container's liveness probe asks the same question as its
+readiness probe: the same handler (`httpGet`, `tcpSocket`, `exec`, `grpc`
+with the same path, port, command or service), whatever the timing and
+thresholds of each.
 
 ## Why is this bad?
 Readiness takes a busy pod out of the Service; liveness restarts it. When
-both ask the same question with the same patience, an overloaded pod is
-restarted at the moment it was only meant to rest, and the restarts cascade
-across replicas.
+both ask the same question, an overloaded pod that fails readiness fails
+liveness a little later (more patience only delays it): it is restarted when
+it was only meant to rest, and the restarts cascade across replicas. Liveness
+should ask something cheaper that only a dead process fails (a TCP connect, a
+`/live` endpoint).
 
 ## Example
 ```yaml
@@ -36,13 +39,12 @@ ID = "probes-distinct"
 FAMILY = "availability"
 LEVEL = "warning"
 SUMMARY = "liveness and readiness probes differ"
-# The kubelet's defaults for an omitted setting of a probe.
-DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1,
-            "failureThreshold": 3}
+HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 
 def normalized(probe: dict[str, Any]) -> dict[str, Any]:
-    return {**DEFAULTS, **{k: v for k, v in probe.items() if v is not None}}
+    """The probe's question: its handler alone (timing and thresholds are only patience)."""
+    return {k: probe[k] for k in HANDLERS if probe.get(k) is not None}
 
 
 def check(ctx, options):
@@ -53,7 +55,8 @@ def check(ctx, options):
         readiness = c.spec.map("readinessProbe")
         if not liveness.keys() or not readiness.keys():
             continue
-        if normalized(liveness.value) == normalized(readiness.value):
-            yield Problem(c.pod.obj, f"container {c.name} has the same liveness and readiness probe: an "
-                          "overloaded pod is restarted instead of taken out of the Service",
+        question = normalized(liveness.value)
+        if question and question == normalized(readiness.value):
+            yield Problem(c.pod.obj, f"container {c.name} asks the same question in its liveness and readiness "
+                          "probes: an overloaded pod is restarted instead of taken out of the Service",
                           liveness.path, c.name)
