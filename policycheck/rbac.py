@@ -183,3 +183,18 @@ def subjects(binding: K8sObject) -> Iterator[Subject]:
         if kind == "ServiceAccount" and not namespace and binding.kind == "RoleBinding":
             namespace = binding.namespace
         yield Subject(binding, node, kind, name, namespace)
+
+
+def grant_problems(objects: Iterable[K8sObject], rights: tuple[Right, ...], *, skip_named: bool = False
+                   ) -> Iterator[tuple[K8sObject, str, str]]:
+    """(role, message, field path) for every rule entry of a Role or ClusterRole that grants one of
+    ``rights``; with ``skip_named``, entries limited by resourceNames pass (they cannot create,
+    and name the Secrets they read)."""
+    for role in roles(objects):
+        for rule in policy_rules(role):
+            if skip_named and rule.names:
+                continue
+            found = first_grant(rule, rights)
+            if found is not None:
+                granted, where = found
+                yield role, f"{describe(rule)} grants {summary(granted)}", where.path

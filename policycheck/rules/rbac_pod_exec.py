@@ -27,7 +27,7 @@ Grant exec to people through a break-glass role bound for a limited time,
 not to workloads; read logs with `pods/log`.
 """
 
-from policycheck.rbac import Right, describe, first_grant, policy_rules, roles, summary
+from policycheck.rbac import Right, grant_problems
 from policycheck.rules.base import Problem
 
 ID = "rbac-pod-exec"
@@ -39,9 +39,5 @@ RIGHTS = tuple(Right(verb, f"pods/{sub}") for sub in ("exec", "attach", "portfor
 
 
 def check(ctx, options):
-    for role in roles(ctx.objects):
-        for rule in policy_rules(role):
-            found = first_grant(rule, RIGHTS)
-            if found is not None:
-                granted, where = found
-                yield Problem(role, f"{describe(rule)} grants {summary(granted)}", where.path)
+    for role, message, path in grant_problems(ctx.objects, RIGHTS):
+        yield Problem(role, message, path)

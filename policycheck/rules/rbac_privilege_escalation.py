@@ -41,7 +41,7 @@ Kubernetes docs, "Role based access control good practices": privilege
 escalation risks.
 """
 
-from policycheck.rbac import RBAC_GROUP, Right, describe, first_grant, policy_rules, roles, summary
+from policycheck.rbac import RBAC_GROUP, Right, grant_problems
 from policycheck.rules.base import Problem
 
 ID = "rbac-privilege-escalation"
@@ -63,9 +63,5 @@ RIGHTS = (
 
 
 def check(ctx, options):
-    for role in roles(ctx.objects):
-        for rule in policy_rules(role):
-            found = first_grant(rule, RIGHTS)
-            if found is not None:
-                granted, where = found
-                yield Problem(role, f"{describe(rule)} grants {summary(granted)}", where.path)
+    for role, message, path in grant_problems(ctx.objects, RIGHTS):
+        yield Problem(role, message, path)

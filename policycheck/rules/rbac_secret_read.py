@@ -32,7 +32,7 @@ rules:
 ```
 """
 
-from policycheck.rbac import Right, describe, first_grant, policy_rules, roles, summary
+from policycheck.rbac import Right, grant_problems
 from policycheck.rules.base import Problem
 
 ID = "rbac-secret-read"
@@ -44,11 +44,5 @@ RIGHTS = tuple(Right(verb, "secrets") for verb in ("get", "list", "watch"))
 
 
 def check(ctx, options):
-    for role in roles(ctx.objects):
-        for rule in policy_rules(role):
-            if rule.names:
-                continue
-            found = first_grant(rule, RIGHTS)
-            if found is not None:
-                granted, where = found
-                yield Problem(role, f"{describe(rule)} grants {summary(granted)}", where.path)
+    for role, message, path in grant_problems(ctx.objects, RIGHTS, skip_named=True):
+        yield Problem(role, message, path)

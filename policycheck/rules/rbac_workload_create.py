@@ -27,7 +27,7 @@ Deploy through a pipeline or GitOps controller that holds this right; give
 people and workloads read access, or `update` on `deployments/scale`.
 """
 
-from policycheck.rbac import Right, describe, first_grant, policy_rules, roles, summary
+from policycheck.rbac import Right, grant_problems
 from policycheck.rules.base import Problem
 
 ID = "rbac-workload-create"
@@ -44,11 +44,5 @@ RIGHTS = (
 
 
 def check(ctx, options):
-    for role in roles(ctx.objects):
-        for rule in policy_rules(role):
-            if rule.names:
-                continue
-            found = first_grant(rule, RIGHTS)
-            if found is not None:
-                granted, where = found
-                yield Problem(role, f"{describe(rule)} grants {summary(granted)}", where.path)
+    for role, message, path in grant_problems(ctx.objects, RIGHTS, skip_named=True):
+        yield Problem(role, message, path)
