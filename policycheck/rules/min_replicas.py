@@ -23,7 +23,7 @@ Single-instance databases are StatefulSets and are not checked unless
 `kinds` says so.
 """
 
-from policycheck.rules._coverage import hpa_targets
+from policycheck.rules._coverage import hpa_targets, minimum_replicas
 from policycheck.rules.base import Problem
 
 ID = "min-replicas"
@@ -39,15 +39,11 @@ def check(ctx, options):
     scaled = hpa_targets(ctx)
     for obj in ctx.of_kind(*options["kinds"]):
         hpa = scaled.get((obj.kind, obj.name, obj.namespace))
-        if hpa is not None:
-            low = hpa.root.map("spec").int("minReplicas")
-            low = 1 if low is None else low
-            if low < minimum:
-                yield Problem(hpa, f"HPA {hpa.name} lets {obj.kind} {obj.name} drop to {low} replica(s); "
-                              f"the minimum is {minimum}", "spec.minReplicas")
+        low, source, field = minimum_replicas(obj, hpa)
+        if low >= minimum:
             continue
-        replicas = obj.root.map("spec").int("replicas")
-        replicas = 1 if replicas is None else replicas
-        if replicas < minimum:
-            yield Problem(obj, f"{obj.kind} {obj.name} runs {replicas} replica(s); the minimum is {minimum}",
-                          "spec.replicas")
+        if hpa is not None:
+            yield Problem(hpa, f"HPA {hpa.name} lets {obj.kind} {obj.name} drop to {low} replica(s); "
+                          f"the minimum is {minimum}", field)
+        else:
+            yield Problem(obj, f"{obj.kind} {obj.name} runs {low} replica(s); the minimum is {minimum}", field)

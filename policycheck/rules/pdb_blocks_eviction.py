@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 
 from policycheck.k8s import pod_template, selector_matches
-from policycheck.rules._coverage import hpa_targets
+from policycheck.rules._coverage import hpa_targets, minimum_replicas
 from policycheck.rules.base import Problem
 
 ID = "pdb-blocks-eviction"
@@ -57,29 +57,27 @@ def _amount(value: int | str | None, expected: int | None) -> int | None:
     return -(-percent * expected // 100)
 
 
-def expected_pods(ctx, pdb) -> int | None:
-    """The replicas of the workloads the PDB selects (HPA minReplicas where an HPA scales one)."""
+def expected_pods(ctx, pdb, scaled) -> int | None:
+    """The replicas of the workloads the PDB selects (HPA minReplicas where an HPA scales one);
+    ``scaled`` is hpa_targets(ctx)."""
     spec = pdb.root.map("spec")
     if not spec.has("selector"):
         return None
-    scaled = hpa_targets(ctx)
     total, found = 0, False
     for obj in ctx.of_kind(*WORKLOADS):
         pod = pod_template(obj)
         if obj.namespace != pdb.namespace or pod is None or not selector_matches(spec.map("selector"), pod.labels):
             continue
         found = True
-        hpa = scaled.get((obj.kind, obj.name, obj.namespace))
-        count = (hpa.root.map("spec") if hpa is not None else obj.root.map("spec")).int(
-            "minReplicas" if hpa is not None else "replicas")
-        total += 1 if count is None else count
+        total += minimum_replicas(obj, scaled.get((obj.kind, obj.name, obj.namespace)))[0]
     return total if found else None
 
 
 def check(ctx, options):
+    scaled = hpa_targets(ctx)  # once, not once per PDB
     for pdb in ctx.of_kind("PodDisruptionBudget"):
         spec = pdb.root.map("spec")
-        expected = expected_pods(ctx, pdb)
+        expected = expected_pods(ctx, pdb, scaled)
         if spec.has("maxUnavailable"):
             raw = spec.port("maxUnavailable")
             if _amount(raw, expected) == 0 and (expected is None or expected > 0):

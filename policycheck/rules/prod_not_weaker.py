@@ -48,6 +48,7 @@ replicas:
 """
 
 from policycheck.k8s import containers, effective, pod_template, security_context, tls_covers
+from policycheck.rules._coverage import minimum_replicas
 from policycheck.rules._pairs import SCALED, WORKLOADS, key, matches, quantity
 from policycheck.rules.base import Problem
 
@@ -95,12 +96,7 @@ def check(pair, options):
 
 def _minimum(side, obj):
     """(minimum replicas, object and field that set it)."""
-    hpa = side.hpa_for(obj)
-    if hpa is not None:
-        low = hpa.root.map("spec").int("minReplicas")
-        return (1 if low is None else low), hpa, "spec.minReplicas"
-    replicas = obj.root.map("spec").int("replicas")
-    return (1 if replicas is None else replicas), obj, "spec.replicas"
+    return minimum_replicas(obj, side.hpa_for(obj))
 
 
 def _replicas(pair, weak, strong):
