@@ -420,22 +420,30 @@ def _render(fmt: str, report, args: argparse.Namespace, to_stdout: bool) -> str:
     return text_report.render(report, color=color)
 
 
+def write_output(text: str, dest: str | None) -> None:
+    """``text`` to stdout (dest None) or to the file ``dest``; a one-line PolicycheckError when the
+    file cannot be written."""
+    if dest is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        # backslashreplace: a lone surrogate from the input must not end the run
+        Path(dest).write_text(text, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        raise PolicycheckError(f"cannot write {escape(dest)}: {exc.strerror}") from None
+
+
 def _write(args: argparse.Namespace, report) -> None:  # noqa: ANN001 - report.Report
     """Write every report: the files first, then the one for stdout; a file that cannot
     be written does not keep the others from being written."""
     outputs = getattr(args, "outputs", None) or _outputs(args)
     failed: list[str] = []
     for fmt, dest in sorted(outputs, key=lambda o: o[1] is None):
-        text = _render(fmt, report, args, to_stdout=dest is None)
-        if dest is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            continue
         try:
-            # backslashreplace: a lone surrogate from the input must not end the run
-            Path(dest).write_text(text, encoding="utf-8", errors="backslashreplace")
-        except OSError as exc:
-            failed.append(f"cannot write {escape(dest)}: {exc.strerror}")
+            write_output(_render(fmt, report, args, to_stdout=dest is None), dest)
+        except PolicycheckError as exc:
+            failed.append(str(exc))
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise PolicycheckError(failed[0] + more)

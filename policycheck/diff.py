@@ -430,7 +430,7 @@ the output and in one stderr line; the others are still compared.""",
 
 def main(argv: list[str]) -> int:
     """``policycheck diff``; a PolicycheckError (one line, exit 2) on bad input."""
-    from policycheck.cli import check_render_limits  # noqa: PLC0415 - loaded when used
+    from policycheck.cli import check_render_limits, write_output  # noqa: PLC0415 - loaded when used
 
     args = parser().parse_args(argv)
     check_render_limits(args)
@@ -440,7 +440,7 @@ def main(argv: list[str]) -> int:
         raise PolicycheckError("usage: -o/--output: no file name")
     report = build(args)
     text = render(report, args.format, max_length=args.max_length)
-    _write(text, args.output)
+    write_output(text, args.output)
     failed = report.failed
     if failed:
         first = failed[0]
@@ -466,17 +466,6 @@ def render(report: DiffReport, fmt: str, *, max_length: int = DEFAULT_MAX_LENGTH
     from policycheck.report import diff_text  # noqa: PLC0415 - loaded when used
 
     return diff_text.render(report)
-
-
-def _write(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8", errors="backslashreplace")
-    except OSError as exc:
-        raise PolicycheckError(f"cannot write {escape(output)}: {exc.strerror}") from None
 
 
 def _discover_side(raw: str, where: Path, tree: Path | None) -> list[PurePosixPath] | str:
