@@ -46,7 +46,9 @@ KUBE_VERSION = re.compile(r"[0-9]+\.[0-9]+")
 
 BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
     # Every rule on; digests are mandatory.
-    "prod": {"image-digest": {"level": "error"}, "ephemeral-storage": {"level": "error"}},
+    "prod": {"image-digest": {"level": "error"}, "ephemeral-storage": {"level": "error"},
+             # Any class in the built-in profile: only the cluster knows which exist (option "allowed").
+             "priority-class": {"level": "warning"}},
     # Local and test clusters: one replica, no TLS, no network isolation needed.
     "dev": {rule: {"level": "off"} for rule in
             ("image-digest", "min-replicas", "ingress-tls", "pdb-coverage", "network-policy-coverage")}

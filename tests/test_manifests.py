@@ -171,7 +171,7 @@ def test_values_are_in_the_form_the_api_server_stores(rendered) -> None:  # noqa
     proves the whole overlay; this catches the usual causes offline, with the reason): kustomize
     wraps a generated value whose base64 is longer than 70 characters, which the server stores on
     one line; a CPU of `1000m` comes back as `1`; the server fills in a claim template's
-    apiVersion, kind, volumeMode and status."""
+    apiVersion, kind, volumeMode and status; it drops a PriorityClass's `globalDefault: false`."""
     for overlay, objects in rendered.items():
         for obj in objects:
             where = f"{overlay}: {obj.kind}/{obj.name}"
@@ -183,3 +183,5 @@ def test_values_are_in_the_form_the_api_server_stores(rendered) -> None:  # noqa
                 assert (claim.get("apiVersion"), claim.get("kind")) == ("v1", "PersistentVolumeClaim"), where
                 assert claim["spec"].get("volumeMode") == "Filesystem", where
                 assert claim.get("status") == {"phase": "Pending"}, where
+            if obj.kind == "PriorityClass":
+                assert obj.doc.get("globalDefault", True) is not False, f"{where}: leave globalDefault: false out"

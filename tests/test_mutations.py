@@ -30,6 +30,7 @@ _JOB_POD = {
         "restartPolicy": "OnFailure",
         "automountServiceAccountToken": False,
         "serviceAccountName": "worker",
+        "priorityClassName": "ai-agents-workers",
         "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000,
                             "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [{
@@ -242,17 +243,16 @@ MUTATIONS = [
      {("namespace-set", "Role", "reader")}),
     ("Service/api", [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": "HTTP"}],
      {("service-target-port", "Service", "api")}),
+    # prod allows its own two classes (policycheck.yaml).
+    ("Deployment/api", [{"op": "remove", "path": f"{POD}/priorityClassName"}],
+     {("priority-class", "Deployment", "api")}),
+    ("StatefulSet/redis", [{"op": "replace", "path": f"{POD}/priorityClassName", "value": "system-node-critical"}],
+     {("priority-class", "StatefulSet", "redis")}),
 ]
 
 # Rules and options that are off in the built-in profiles, planted with the policycheck.yaml entry that turns
 # them on: (target, patch, {rule: {level, options}}, expected).
 OPT_IN = [
-    ("Deployment/api", [{"op": "remove", "path": f"{POD}/priorityClassName"}],
-     {"priority-class": {"level": "error", "options": {"allowed": ["business-critical"]}}},
-     {("priority-class", "Deployment", "api")}),
-    ("Deployment/api", [{"op": "replace", "path": f"{POD}/priorityClassName", "value": "batch"}],
-     {"priority-class": {"level": "error", "options": {"allowed": ["business-critical"]}}},
-     {("priority-class", "Deployment", "api")}),
     # postgres runs as 70 (the image's user): the lowest ids of our render.
     ("Deployment/api", [{"op": "replace", "path": f"{C0}/securityContext/runAsUser", "value": 69}],
      {"run-as-non-root": {"options": {"min-uid": 70, "min-gid": 70}}},
@@ -316,11 +316,9 @@ def test_planted_violation(prod, target: str, patch, expected) -> None:  # noqa:
 
 
 def _opt_in(prod: list[K8sObject], rules: dict, tmp_path) -> tuple[list[K8sObject], config.Profile]:  # noqa: ANN001
-    """prod's profile of policycheck.yaml with ``rules`` added to it, and the prod render with every pod in
-    the class that profile allows (our overlays set none: the rule is off for them)."""
+    """prod's profile of policycheck.yaml with ``rules`` added to it, and the prod render."""
     import yaml
 
-    from policycheck.k8s import pod_template
     from tests.conftest import ROOT
 
     data = yaml.safe_load((ROOT / "policycheck.yaml").read_text()) or {}
@@ -328,16 +326,7 @@ def _opt_in(prod: list[K8sObject], rules: dict, tmp_path) -> tuple[list[K8sObjec
     profile["rules"] = {**(profile.get("rules") or {}), **rules}
     data["profiles"]["prod"] = profile
     (tmp_path / "policycheck.yaml").write_text(yaml.safe_dump(data))
-    objects = []
-    for original in prod:
-        obj = original
-        if pod_template(obj) is not None:
-            doc = copy.deepcopy(obj.doc)
-            spec = doc["spec"] if obj.kind == "Pod" else doc["spec"]["template"]["spec"]
-            spec["priorityClassName"] = "business-critical"
-            obj = K8sObject(doc, obj.overlay, obj.origin, obj.generated_by)
-        objects.append(obj)
-    return objects, config.load(str(tmp_path / "policycheck.yaml")).profiles["prod"]
+    return list(prod), config.load(str(tmp_path / "policycheck.yaml")).profiles["prod"]
 
 
 @pytest.mark.parametrize(("target", "patch", "rules", "expected"), OPT_IN,

@@ -268,19 +268,21 @@ def test_priority_class_allowed_option() -> None:
     assert run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"priority-class"}, profile=on) == []
 
 
-def test_priority_class_is_off_in_every_built_in_profile(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_priority_class_is_on_in_prod_only(tmp_path, monkeypatch) -> None:  # noqa: ANN001
     from policycheck import config
 
     monkeypatch.chdir(tmp_path)
     loaded = config.load()
     assert {name: p.level("priority-class") for name, p in loaded.profiles.items()} == {
-        name: None for name in loaded.profiles}
+        "default": None, "dev": None, "prod": "warning"}
     (tmp_path / "policycheck.yaml").write_text(
-        "profiles:\n  prod:\n    rules:\n      priority-class: {level: error, options: {allowed: [critical]}}\n")
+        "profiles:\n  prod:\n    rules:\n      priority-class: {level: error, options: {allowed: [critical]}}\n"
+        "  staging:\n    extends: default\n")
     loaded = config.load()
     assert loaded.profiles["prod"].level("priority-class") == "error"
     assert loaded.profiles["prod"].rule_options("priority-class") == {"allowed": ["critical"]}
     assert loaded.profiles["default"].level("priority-class") is None
+    assert loaded.profiles["staging"].level("priority-class") is None
 
 
 # -- namespace-set --------------------------------------------------------------------------------------------

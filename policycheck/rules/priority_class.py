@@ -2,8 +2,9 @@
 ## What it does
 Checks that every pod (Pods and the pod templates of workloads) sets a
 `priorityClassName`, and, when option `allowed` lists classes, one of them.
-**Off by default** in every built-in profile: the classes must exist in the
-cluster, so turn it on where they do, in `policycheck.yaml`:
+On in the built-in `prod` profile (a warning, any class) and off in the others:
+only production needs the scheduler to rank pods. The classes must exist in the
+cluster, so name them with option `allowed` in `policycheck.yaml`:
 ```yaml
 profiles:
   prod:
@@ -38,8 +39,8 @@ from policycheck.rules.base import Problem
 ID = "priority-class"
 FAMILY = "availability"
 LEVEL = "warning"
-SUMMARY = "pods set a priorityClassName (from the allowed classes)"
-ENABLED = False  # off in every built-in profile: a user turns it on
+SUMMARY = "pods set a priorityClassName from the allowed classes (profile-controlled, on in prod)"
+ENABLED = False  # off in every built-in profile but prod (config.BUILTIN)
 OPTIONS = {"allowed": []}
 OPTION_TYPES = {"allowed": [str]}
 

@@ -221,6 +221,29 @@ def test_autoscaler_and_disruption_budgets_are_accepted(deployed: Deployed) -> N
         assert sum(1 for k in rendered if k[0] == "PodDisruptionBudget") >= 2
 
 
+def test_pods_run_at_the_priority_of_their_class(deployed: Deployed) -> None:
+    """prod's PriorityClasses exist before its pods, and the server resolves each pod's class to its value
+    (dev sets none: every pod at 0). A pod naming a missing class would never be created."""
+    objects = deployed.objects()
+    classes = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PriorityClass"}
+    expected = {}
+    for obj in objects:
+        if obj["kind"] in ("Deployment", "StatefulSet"):
+            name = obj["spec"]["template"]["spec"].get("priorityClassName")
+            cls = classes.get(name, {})
+            expected[obj["metadata"]["name"]] = (name, cls.get("value", 0), cls.get("preemptionPolicy",
+                                                                                    "PreemptLowerPriority"))
+    if deployed.overlay == "prod":
+        assert {n for n, _, _ in expected.values()} == set(classes) == {"ai-agents-serving", "ai-agents-workers"}
+    pods = get_json(deployed.cluster, "-n", NAMESPACE, "pods")["items"]
+    seen = {}
+    for pod in pods:
+        app = pod["metadata"]["labels"].get("app")
+        seen[app] = (pod["spec"].get("priorityClassName"), pod["spec"].get("priority"),
+                     pod["spec"].get("preemptionPolicy"))
+    assert seen == expected
+
+
 # -- upgrade ---------------------------------------------------------------------------------------------------
 
 
@@ -319,3 +342,4 @@ def test_documented_cleanup_keeps_volumes_then_removes_everything(deployed: Depl
     assert len(claims) == 2, "the documented cleanup must keep both volumes"
     workloads = get_json(deployed.cluster, "-n", NAMESPACE, "deployments,statefulsets")["items"]
     assert workloads == []
+    assert get_json(deployed.cluster, "priorityclasses", "-l", "app.kubernetes.io/part-of=ai-agents")["items"] == []
