@@ -156,16 +156,17 @@ def test_prod_references_the_documented_external_secrets(rendered) -> None:
     for obj in rendered["prod"]:
         pod = pod_template(obj)
         for c in containers(pod) if pod else ():
-            names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.spec.value.get("env", []) if "valueFrom" in e}
+            names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.spec.value.get("env", [])
+                      if "secretKeyRef" in e.get("valueFrom", {})}
         for volume in pod.spec.value.get("volumes", []) if pod else ():
             if "secret" in volume:
                 names.add(volume["secret"]["secretName"])
-    assert names == {"ai-agents-app", "postgresql-credentials"}
+    assert names == {"ai-agents-app", "postgresql-credentials", "redis-credentials"}
     example = (ROOT / "overlays/prod/secrets.env.example").read_text()
     script = (ROOT / "hack/create-secrets.sh").read_text()
     for name in names:
         assert name in script
-    for var in ("POSTGRES_USER", "POSTGRES_PASSWORD", "DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"):
+    for var in ("POSTGRES_USER", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY"):
         assert re.search(rf"^{var}=", example, re.M) and var in script
 
 
@@ -190,7 +191,7 @@ def test_dev_renders_from_a_fresh_clone(kustomize, tmp_path: Path, monkeypatch: 
     monkeypatch.chdir(tmp_path)
     objects = render(Path("overlays/dev"), kustomize).objects
     secrets = {o.name.rsplit("-", 1)[0] for o in objects if o.kind == "Secret"}
-    assert secrets == {"ai-agents-app", "postgresql-credentials"}
+    assert secrets == {"ai-agents-app", "postgresql-credentials", "redis-credentials"}
     assert {o.origin for o in objects if o.kind == "Deployment"} == {"base/api/deployment.yaml", "base/worker/deployment.yaml"}
 
 

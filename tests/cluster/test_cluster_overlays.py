@@ -29,7 +29,8 @@ PROD_SECRETS = {
     "POSTGRES_USER": "ai_agents",
     "POSTGRES_PASSWORD": "cluster-tier-password-not-real",
     "DATABASE_URL": "postgresql://ai_agents:cluster-tier-password-not-real@postgresql:5432/ai_agents",
-    "REDIS_URL": "redis://redis:6379/0",
+    "REDIS_PASSWORD": "cluster-tier-redis-password-not-real",
+    "REDIS_URL": "redis://:cluster-tier-redis-password-not-real@redis:6379/0",
     "OPENAI_API_KEY": "cluster-tier-key-not-real",
 }
 

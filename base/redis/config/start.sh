@@ -1,0 +1,41 @@
+#!/bin/sh
+# Start Redis with this pod's password and memory bound, neither of which may
+# appear on a command line (`ps`, /proc/<pid>/cmdline) or in the environment:
+#
+# - the password is read from the mounted Secret (redis-credentials, key
+#   password) into /run/redis/runtime.conf, a memory-backed volume that only
+#   the redis user can read;
+# - maxmemory is 70 % of the container's memory limit (REDIS_MEMORY_LIMIT_MIB,
+#   from the downward API), so the limit is the one place that sets both. The
+#   rest is headroom outside Redis's own accounting: the copy-on-write pages of
+#   the child that rewrites the append-only file, client buffers, fragmentation.
+#
+# Arguments are passed on to redis-server after the configuration file.
+set -eu
+
+password_file=/run/secrets/redis/password
+runtime=/run/redis/runtime.conf
+
+if [ ! -s "$password_file" ]; then
+  echo "start.sh: no Redis password in $password_file (Secret redis-credentials, key password)" >&2
+  exit 1
+fi
+auth=$(cat "$password_file")
+# Characters that need no quoting in redis.conf nor escaping in REDIS_URL.
+case "$auth" in
+  *[!A-Za-z0-9._~-]*)
+    echo "start.sh: the Redis password may hold only A-Z a-z 0-9 . _ ~ - (see docs/deployment.md)" >&2
+    exit 1 ;;
+esac
+case "${REDIS_MEMORY_LIMIT_MIB:-}" in
+  '' | *[!0-9]*)
+    echo "start.sh: REDIS_MEMORY_LIMIT_MIB must be the container's memory limit in MiB" >&2
+    exit 1 ;;
+esac
+
+umask 077
+# printf is a shell builtin: the password is never an argument of a process.
+printf 'requirepass %s\nmaxmemory %smb\n' "$auth" "$((REDIS_MEMORY_LIMIT_MIB * 70 / 100))" >"$runtime"
+unset auth
+
+exec redis-server /etc/redis/redis.conf "$@"
