@@ -37,12 +37,17 @@ WITH_ACTIONLINT = aldir=$$(hack/install-actionlint.sh) && PATH="$$aldir:$$PATH"
 # about 12 minutes the first time, then cached). Without Go the tier skips with the reason (fails under CI=true).
 WITH_CLUSTER = export POLICYCHECK_CLUSTER_HOME="$$(hack/cluster/build.sh || true)"
 
+# The servers tier (tests/servers) runs Debian's redis-server and PostgreSQL (hack/install-servers.sh
+# installs them as root, else names what is missing and the tier skips, failing under CI=true); the
+# PostgreSQL bin directory goes on PATH.
+WITH_SERVERS = pgdir=$$(hack/install-servers.sh || true) && PATH="$${pgdir:+$$pgdir:}$$PATH"
+
 check: render
 	$(WITH_CONFTEST) $(PY) -m policycheck overlays --require-conftest
 
 test: install lint
 	$(WITH_CONFTEST) conftest verify -p policies --no-color
-	$(WITH_CONFTEST) && $(WITH_ACTIONLINT) && $(WITH_CLUSTER) && $(PY) -m pytest
+	$(WITH_CONFTEST) && $(WITH_ACTIONLINT) && $(WITH_CLUSTER) && $(WITH_SERVERS) && $(PY) -m pytest
 
 ## Only the cluster tier (tests/cluster); `make cluster-test PYTEST_ARGS=--existing-cluster` runs it against
 ## the cluster KUBECONFIG points at, with the kubectl on PATH.
