@@ -13,7 +13,7 @@ import yaml
 
 from tests.conftest import ROOT
 
-REDIS_PASSWORD = "r3dis-Pa55-long-enough"
+REDIS_PASSWORD = "r3dis-Pa55-long-enough"  # noqa: S105 - a fake value for the dry run
 VALUES = {"POSTGRES_USER": "app_user", "POSTGRES_PASSWORD": "s3cret-Pa55", "OPENAI_API_KEY": "sk-test-value-123",
           "DATABASE_URL": "postgresql://app_user:s3cret-Pa55@postgresql:5432/ai_agents",
           "REDIS_PASSWORD": REDIS_PASSWORD, "REDIS_URL": f"redis://:{REDIS_PASSWORD}@redis:6379/0"}
