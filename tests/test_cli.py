@@ -114,7 +114,7 @@ def test_rules_and_explain() -> None:
     out = run("rules")
     from policycheck.rules import REGISTRY
 
-    assert out.returncode == 0 and len(out.stdout.splitlines()) == len(REGISTRY) == 64
+    assert out.returncode == 0 and len(out.stdout.splitlines()) == len(REGISTRY) == 65
     out = run("explain", "probe-port")
     assert out.returncode == 0 and "## Why is this bad?" in out.stdout
     bad = run("explain", "no-such-rule")

@@ -258,6 +258,7 @@ def test_option_types_are_derived_from_defaults_or_declared() -> None:
         "priority-class": {"allowed": [str]},
         "run-as-non-root": {"min-uid": range(0, 2**31), "min-gid": range(0, 2**31)},
         "service-exposure": {"allowed-types": [("ClusterIP", "ExternalName", "NodePort", "LoadBalancer")]},
+        "redis-broker-safety": {"images": [str], "max-percent": range(1, 100), "policies": [str]},
     }
     # Every default fits its own type.
     source = config.Source("defaults")

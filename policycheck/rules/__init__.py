@@ -53,6 +53,7 @@ from policycheck.rules import (
     read_only_root_fs,
     readiness_probe,
     recreate_behind_service,
+    redis_broker_safety,
     resource_limits,
     resource_requests,
     run_as_non_root,
@@ -86,6 +87,8 @@ _MODULES = (
     # controllers and service exposure
     statefulset_service_name, job_deadline, job_hygiene, pdb_blocks_eviction, pdb_unhealthy_pod_eviction,
     policy_selects_pods, service_exposure,
+    # the Celery broker
+    redis_broker_safety,
     # rbac
     rbac_wildcard, rbac_pod_exec, rbac_workload_create, rbac_secret_read, rbac_privilege_escalation,
     rbac_cluster_admin_binding, rbac_broad_subject,

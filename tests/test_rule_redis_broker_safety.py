@@ -1,0 +1,180 @@
+"""redis-broker-safety (issue 13): the exact line of each finding on the fires fixture, the options,
+the exemption of a cache, and the Redis size parser. The fires/passes pair runs in
+tests/test_rules_availability.py with the rest of its family."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from policycheck.config import Profile
+from policycheck.model import K8sObject
+from policycheck.render import Rendered
+from policycheck.rules.redis_broker_safety import redis_size
+from tests.rulekit import FIXTURES, fixture_findings, run
+
+RULE = "redis-broker-safety"
+
+
+def test_each_case_at_its_line() -> None:
+    text = (FIXTURES / RULE / "fires.yaml").read_text().splitlines()
+    found = fixture_findings(RULE, "fires")
+    assert [(f.obj.ref(), text[f.source.line - 1].strip()) for f in found] == [
+        ("Deployment/open", "image: redis:7.2-alpine"),
+        ("Deployment/cmdline", "- --requirepass"),
+        ("StatefulSet/unbounded", "image: docker.io/library/redis:7@sha256:" + "ab" * 32),
+        ("Deployment/toolarge", "- exec redis-server /etc/redis/redis.conf"),
+        ("CronJob/evicting", "name: evicting-config"),
+    ]
+    concerns = ["requires no password", "password on a command line", "sets no maxmemory",
+                "above 90 % of its memory limit 256Mi", "maxmemory-policy allkeys-lru"]
+    assert all(c in f.message for c, f in zip(concerns, found, strict=True))
+    # No message repeats a password, nor what came from a Secret or an ACL line.
+    assert not any("not-shown" in f.message or "VALKEY_PASSWORD" in f.message for f in found)
+
+
+def redis(container: dict[str, Any], volumes: list | None = None, annotations: dict | None = None) -> dict:
+    spec: dict[str, Any] = {"containers": [{"name": "redis", "image": "redis:7",
+                                            "resources": {"limits": {"memory": "256Mi"}}, **container}]}
+    if volumes:
+        spec["volumes"] = volumes
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "r", "namespace": "demo", "annotations": annotations or {}},
+            "spec": {"selector": {"matchLabels": {"app": "r"}},
+                     "template": {"metadata": {"labels": {"app": "r"}}, "spec": spec}}}
+
+
+def findings(*docs: dict, options: dict | None = None) -> list:
+    profile = Profile("test", options={RULE: options}) if options else None
+    return run(Rendered("t", [K8sObject(d, "t", "t.yaml") for d in docs]), {RULE}, profile=profile)
+
+
+def messages(*docs: dict, options: dict | None = None) -> list[str]:
+    return [f.message for f in findings(*docs, options=options)]
+
+
+SAFE = ["redis-server", "--aclfile", "/etc/redis/users.acl"]
+
+
+def test_maxmemory_against_the_limit_and_the_percent() -> None:
+    assert messages(redis({"args": [*SAFE, "--maxmemory", "230mb"]})) == []  # 89.8 % of 256Mi
+    assert len(messages(redis({"args": [*SAFE, "--maxmemory", "240mb"]}))) == 1
+    assert messages(redis({"args": [*SAFE, "--maxmemory", "240mb"]}), options={"max-percent": 95}) == []
+    # At the limit always fails: the highest percent is 99.
+    assert len(messages(redis({"args": [*SAFE, "--maxmemory", "256MB"]}), options={"max-percent": 99})) == 1
+    # k/m/g count in 1000s: 260m is 248 MiB, below the limit but above 90 % of it.
+    assert len(messages(redis({"args": [*SAFE, "--maxmemory", "260m"]}))) == 1
+    # Without a memory limit there is nothing to compare with (resource-limits reports the limit).
+    assert messages(redis({"args": [*SAFE, "--maxmemory", "64gb"], "resources": {}})) == []
+
+
+def test_maxmemory_zero_is_no_bound() -> None:
+    [message] = messages(redis({"args": [*SAFE, "--maxmemory", "0"]}))
+    assert "maxmemory 0" in message and "no bound" in message
+
+
+def test_maxmemory_policy_is_not_maxmemory() -> None:
+    found = messages(redis({"args": [*SAFE, "--maxmemory-policy", "noeviction", "--maxmemory-samples", "5"]}))
+    assert found == ["Redis container redis sets no maxmemory: it grows until the kernel kills it and queued "
+                     "tasks are lost"]
+
+
+def test_acl_users() -> None:
+    bounded = ["--maxmemory", "100mb"]
+    assert messages(redis({"args": ["redis-server", "--user", "app", "on", ">x", "~*", "+@all", *bounded]})) == []
+    # A user that is off, or one without a password, protects nothing.
+    assert len(messages(redis({"args": ["redis-server", "--user", "app", "off", ">x", *bounded]}))) == 1
+    [open_default] = messages(redis({"args": [*SAFE, "--user", "default", "on", "nopass", *bounded]}))
+    assert "ACL user default is on with nopass" in open_default
+    # requirepass with no value sets no password.
+    assert len(messages(redis({"args": ["redis-server", "--requirepass", "", *bounded]}))) == 2
+
+
+def test_a_cache_is_exempted_or_its_policy_allowed() -> None:
+    args = {"args": [*SAFE, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"]}
+    assert len(messages(redis(args))) == 1
+    assert messages(redis(args), options={"policies": ["noeviction", "allkeys-lru"]}) == []
+    exempt = {"policycheck.io/exempt.redis-broker-safety": "a cache: evicting keys is its job"}
+    [finding] = findings(redis(args, annotations=exempt))
+    assert finding.exempted
+    # An unknown policy is not repeated in the message.
+    [message] = messages(redis({"args": [*SAFE, "--maxmemory", "100mb", "--maxmemory-policy", "s3cr3t"]}))
+    assert "s3cr3t" not in message and "an unknown policy" in message
+
+
+def test_images_option_and_what_is_redis() -> None:
+    bare = {"image": "myorg/keydb:6", "args": ["keydb-server"]}
+    assert messages(redis(bare)) == []
+    assert len(messages(redis(bare), options={"images": ["keydb"]})) == 2
+    assert len(messages(redis(bare), options={"images": ["myorg/keydb"]})) == 2
+    for image in ("redis", "REDIS:7", "ghcr.io/x/valkey@sha256:" + "ab" * 32, "localhost:5000/redis-stack-server"):
+        assert len(messages(redis({"image": image}))) == 2, image
+    for image in ("myorg/redis-exporter:1", "redis-operator", "bitnami/redis-sentinel:7", ""):
+        assert messages(redis({"image": image})) == [], image
+
+
+def config_map(name: str, data: dict[str, str]) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "demo"}, "data": data}
+
+
+def test_mounted_files_count_when_named() -> None:
+    conf = config_map("conf", {"redis.conf": "requirepass x\nmaxmemory 100mb\n", "other.conf": "maxmemory 0\n"})
+    volumes = [{"name": "c", "configMap": {"name": "conf"}}]
+    mount = {"volumeMounts": [{"name": "c", "mountPath": "/etc/redis/"}]}
+    # Named by the command: read (other.conf is not).
+    assert messages(redis({"command": ["redis-server", "/etc/redis/redis.conf"], **mount}, volumes), conf) == []
+    # Mounted but unused by the command Redis runs: not its configuration.
+    assert len(messages(redis({"command": ["redis-server"], **mount}, volumes), conf)) == 2
+    # No command nor args: the image's entrypoint may read any mounted file.
+    assert len(messages(redis(dict(mount), volumes), conf)) == 1  # other.conf's maxmemory 0
+    # items and subPath choose the keys that are files.
+    only = [{"name": "c", "configMap": {"name": "conf", "items": [{"key": "redis.conf", "path": "r.conf"}]}}]
+    assert messages(redis(dict(mount), only), conf) == []
+    sub = {"volumeMounts": [{"name": "c", "mountPath": "/r.conf", "subPath": "redis.conf"}]}
+    assert messages(redis({"args": ["/r.conf"], **sub}, volumes), conf) == []
+
+
+def test_secret_data_is_read_and_never_shown() -> None:
+    text = "requirepass hunter2-very-secret\nmaxmemory 100mb\n"
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "demo"},
+              "data": {"redis.conf": base64.b64encode(text.encode()).decode(), "junk": "%%%not base64"}}
+    doc = redis({"args": ["/etc/redis/redis.conf"], "volumeMounts": [{"name": "s", "mountPath": "/etc/redis"}]},
+                [{"name": "s", "secret": {"secretName": "s"}}])
+    assert messages(doc, secret) == []
+    # A script in a ConfigMap that passes the password as an argument: reported at the volume.
+    script = config_map("run", {"run.sh": "exec redis-server --requirepass \"$(cat /p)\" --maxmemory 1mb\n"})
+    doc = redis({"command": ["sh", "/run/run.sh"], "volumeMounts": [{"name": "r", "mountPath": "/run"}]},
+                [{"name": "r", "projected": {"sources": [{"configMap": {"name": "run"}}]}}])
+    [finding] = findings(doc, script)
+    assert finding.field == "spec.template.spec.volumes[0].projected.sources[0].configMap.name"
+    assert "(ConfigMap run, key run.sh)" in finding.message
+
+
+def test_wrong_types_do_not_crash() -> None:
+    doc = redis({"command": "redis-server", "args": [1, None, {"a": 1}], "volumeMounts": {"x": 1}},
+                [{"name": 3, "configMap": "x"}])
+    assert len(messages(doc, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": 5})) == 2
+
+
+@given(st.text(max_size=40))
+@example("18446744073709551616gb")
+@example("1\n")
+@example("٣mb")
+def test_redis_size_never_raises(text: str) -> None:
+    size = redis_size(text)
+    assert size is None or (isinstance(size, int) and size >= 0)
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["", "b", "k", "kb", "m", "mb", "g", "gb"]),
+       st.booleans())
+def test_redis_size_units(number: int, unit: str, upper: bool) -> None:
+    factor = {"": 1, "b": 1, "k": 10**3, "kb": 2**10, "m": 10**6, "mb": 2**20, "g": 10**9, "gb": 2**30}[unit]
+    assert redis_size(f"{number}{unit.upper() if upper else unit}") == number * factor
+
+
+def test_redis_size_refuses_what_redis_refuses() -> None:
+    for text in ("", "mb", "1.5mb", "-1", "1tb", "1 mb", "1Mi", "$(X)mb", "%smb", None, 3):
+        assert redis_size(text) is None, text
