@@ -553,6 +553,9 @@ def test_start_sh_execs_redis_server_with_the_config_and_its_arguments(stubbed: 
 REFUSALS = [
     pytest.param(None, "keep", "no Redis password in", id="no-password-file"),
     pytest.param("", "keep", "no Redis password in", id="empty-password"),
+    # $(cat file) drops trailing newlines: start.sh judges what it read, not the file's size.
+    pytest.param("\n", "keep", "no Redis password in", id="newline-only"),
+    pytest.param("\n\n\n", "keep", "no Redis password in", id="newlines-only"),
     pytest.param("pa ss", "keep", "may hold only", id="space"),
     pytest.param("pa/ss", "keep", "may hold only", id="slash"),
     pytest.param("pa\nss", "keep", "may hold only", id="inner-newline"),
@@ -570,7 +573,7 @@ def test_start_sh_refuses_bad_input(stubbed: Stubbed, password: str | None, memo
     done = stubbed.run(password, memory)
     _assert_refused(stubbed, done, password)
     assert says in done.stderr
-    if password:
+    if password and password.strip():
         assert password not in done.stderr
 
 
@@ -607,17 +610,6 @@ def test_start_sh_refuses_a_forbidden_character_with_one_fixed_line(stubbed: Stu
         assert done.stderr == reference.stderr  # the same line: nothing of the password in it
 
     refused()
-
-
-def test_a_password_of_newlines_only_never_runs_redis_without_one(spare: RedisPod) -> None:
-    """start.sh's empty check (``-s``) looks at the file, and ``$(cat file)`` then strips the newline:
-    start.sh writes ``requirepass`` with no value. redis-server refuses that line, so Redis still
-    never runs without a password, but the error comes from redis-server, not from start.sh."""
-    rewrite(spare.secret_file, "\n")
-    server = spare.start(wait=False)
-    assert server.proc.wait(timeout=20) != 0
-    assert "requirepass" in server.output() and "wrong number of arguments" in server.output()
-    assert not tcp_open("127.0.0.1", spare.port)
 
 
 def test_any_allowed_password_works_exactly(spare: RedisPod) -> None:

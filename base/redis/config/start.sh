@@ -16,11 +16,13 @@ set -eu
 password_file=/run/secrets/redis/password
 runtime=/run/redis/runtime.conf
 
-if [ ! -s "$password_file" ]; then
+# (The command substitution drops trailing newlines: a file holding only a
+# newline is as empty as a missing one.)
+auth=$(cat "$password_file" 2>/dev/null || true)
+if [ -z "$auth" ]; then
   echo "start.sh: no Redis password in $password_file (Secret redis-credentials, key password)" >&2
   exit 1
 fi
-auth=$(cat "$password_file")
 # Characters that need no quoting in redis.conf nor escaping in REDIS_URL.
 case "$auth" in
   *[!A-Za-z0-9._~-]*)
