@@ -14,7 +14,7 @@ import pytest
 from policycheck.cli import rules_markdown
 from tests.conftest import ROOT, require, which
 
-SECRET_VALUES = ("devonly", "dev-only-no-real-key", "planted-password-value",
+SECRET_VALUES = ("devonly", "dev-only-no-real-key", "planted-password-value", "planted-redis-value",
                  "planted-key-value", "planted-token-value")
 
 

@@ -71,7 +71,9 @@ def _overlay(tmp_path: Path, extra: dict | None = None, files: dict[str, str] | 
         "configMapGenerator": [{"name": "ai-agents-config", "literals": ["LOG_LEVEL=INFO"]}],
         "secretGenerator": [
             {"name": "postgresql-credentials", "literals": ["username=test", "password=test-only"]},
-            {"name": "ai-agents-app", "literals": ["DATABASE_URL=postgresql://postgresql/x", "REDIS_URL=redis://redis",
+            {"name": "redis-credentials", "literals": ["password=test-only"]},
+            {"name": "ai-agents-app", "literals": ["DATABASE_URL=postgresql://postgresql/x",
+                                                   "REDIS_URL=redis://:test-only@redis",
                                                    "OPENAI_API_KEY=test-only"]},
         ],
         "replicas": [{"name": "api", "count": 2}, {"name": "worker", "count": 1}],
@@ -235,6 +237,8 @@ def test_secret_values_are_redacted_from_rego_messages(tmp_path: Path) -> None:
     (tmp_path / "pc.yaml").write_text(f"conftest:\n  policies: [{policy}]\n")
     out = run("overlays/dev", "--config", str(tmp_path / "pc.yaml"), "--format", "json")
     assert out.returncode == 1
-    [hit] = [f for f in json.loads(out.stdout)["findings"] if f["rule"] == "leak"]
-    assert hit["message"] == "value <redacted>"
+    hits = [f for f in json.loads(out.stdout)["findings"] if f["rule"] == "leak"]
+    # PostgreSQL's and Redis's password
+    assert sorted(h["name"].rsplit("-", 1)[0] for h in hits) == ["postgresql-credentials", "redis-credentials"]
+    assert {h["message"] for h in hits} == {"value <redacted>"}
     assert "devonly" not in out.stdout

@@ -168,8 +168,8 @@ MUTATIONS = [
      # A tag only, pulled by the default for a tag that is not latest (IfNotPresent); image-digest is the
      # same fact seen from the pinning side.
      {("image-pull-policy", "StatefulSet", "postgresql"), ("image-digest", "StatefulSet", "postgresql")}),
-    ("StatefulSet/redis", [{"op": "replace", "path": f"{C0}/livenessProbe",
-                            "value": {"exec": {"command": ["redis-cli", "ping"]}, "failureThreshold": 6}}],
+    ("StatefulSet/redis", [{"op": "copy", "from": f"{C0}/readinessProbe/exec", "path": f"{C0}/livenessProbe/exec"},
+                           {"op": "remove", "path": f"{C0}/livenessProbe/tcpSocket"}],
      {("probes-distinct", "StatefulSet", "redis")}),
     # Redis started bare: start.sh and redis.conf stay mounted but nothing names them, so no password and no
     # memory bound (two findings of the one rule).
