@@ -414,3 +414,39 @@ def test_a_file_that_cannot_be_written_does_not_stop_the_others(tmp_path: Path) 
     assert out.stderr.startswith("policycheck: cannot write ") and out.stderr.count("\n") == 1
     assert out.stdout.splitlines()[-1].endswith("1 exempted")
     assert json.loads((tmp_path / "r.json").read_text())["version"] == 1
+
+
+def test_two_problems_on_one_field_stay_two_in_every_report() -> None:
+    """A rule may report two different problems at one field of one object (found on public trees: a
+    Redis with neither a password nor a memory bound). Each is a defect of its own in every report,
+    still one per defect across the overlays that share it, and with fingerprints of its own."""
+    from policycheck.report import json as json_report, text
+
+    findings = [_finding(message, overlay=overlay) for overlay in ("overlays/dev", "overlays/prod")
+                for message in ("needs a password", "needs a memory bound")]
+    report = _report(*findings)
+    defects = report.defects()
+    assert [(d.first.message, d.overlays) for d in defects] == [
+        ("needs a password", ["overlays/dev", "overlays/prod"]),
+        ("needs a memory bound", ["overlays/dev", "overlays/prod"])]
+    assert len({d.fingerprint for d in defects}) == 2
+
+    shown = text.render(report)
+    assert shown.count("needs a password") == 1 and shown.count("needs a memory bound") == 1
+    assert shown.splitlines()[-1].startswith("4 error(s)")
+    log = json.loads(sarif.render(report, docs_url="https://example.com/rules.md"))
+    assert_valid_sarif(log)
+    results = log["runs"][0]["results"]
+    assert sorted(r["message"]["text"].split(" (")[0] for r in results) == ["needs a memory bound",
+                                                                            "needs a password"]
+    assert len({r["partialFingerprints"]["policycheck/v1"] for r in results}) == 2
+    commands, _ = github_commands(github.render(report))
+    assert sorted(c["message"].split(" (")[0] for c in commands) == ["needs a memory bound", "needs a password"]
+    prints = {(f["overlay"], f["message"]): f["fingerprint"] for f in json.loads(json_report.render(report))["findings"]}
+    assert prints[("overlays/dev", "needs a password")] == prints[("overlays/prod", "needs a password")]
+    assert prints[("overlays/dev", "needs a password")] != prints[("overlays/dev", "needs a memory bound")]
+    # One problem alone keeps the plain fingerprint, as before.
+    single = _report(_finding("needs a password")).defects()
+    from policycheck.report import fingerprint
+
+    assert single[0].fingerprint == fingerprint(single[0].first)

@@ -73,15 +73,31 @@ class Report:
         return [o for o in self.overlays if o.error]
 
     def defects(self) -> list[Defect]:
-        """Findings grouped into defects (by fingerprint, exemption and baseline state), in sorted order."""
-        groups: dict[tuple[str, bool, bool], Defect] = {}
+        """Findings grouped into defects (by fingerprint, exemption and baseline state), in sorted order.
+
+        A defect holds at most one finding per overlay: two findings of one rule on the same field of
+        the same object (two different problems a rule reports there) are two defects, paired across
+        overlays by their message. Such siblings get fingerprints of their own, made from the shared
+        one and the message, so no report merges or drops one of them."""
+        groups: dict[tuple[str, bool, bool], list[Defect]] = {}
+        order: list[Defect] = []
         for f in sorted(self.findings, key=Finding.sort_key):
             key = (fingerprint(f), f.exempted, f.baseline)
-            if key in groups:
-                groups[key].findings.append(f)
-            else:
-                groups[key] = Defect(key[0], [f])
-        return list(groups.values())
+            siblings = groups.setdefault(key, [])
+            free = [d for d in siblings if f.obj.overlay not in d.overlays]
+            home = next((d for d in free if d.first.message == f.message), free[0] if free else None)
+            if home is not None:
+                home.findings.append(f)
+                continue
+            defect = Defect(key[0], [f])
+            siblings.append(defect)
+            order.append(defect)
+        for siblings in groups.values():
+            if len(siblings) > 1:
+                for defect in siblings:
+                    text = f"{defect.fingerprint}\x1f{defect.first.message}"
+                    defect.fingerprint = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return order
 
     def all_notes(self) -> list[str]:
         return [*self.notes, *(n for o in self.overlays for n in o.notes)]

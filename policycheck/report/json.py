@@ -22,8 +22,9 @@
 An overlay whose check failed has an ``error`` and no findings; the exit
 code is then 2, whatever the other overlays found. Findings are per overlay;
 ``fingerprint`` identifies the defect (rule, source file, object, field: not
-lines) and ``overlays`` lists every overlay that has it, so a defect in a
-shared base is one defect found in several overlays. ``checked`` says which
+lines; with the message too when one rule reports two problems at one field)
+and ``overlays`` lists every overlay that has it, so a defect in a shared base
+is one defect found in several overlays. ``checked`` says which
 built-in rule looked at which object (JUnit's test cases), ``origin`` the file
 that defines the object and ``source_name`` the name it has there.
 
