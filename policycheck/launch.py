@@ -443,6 +443,16 @@ def _out_of_memory(stderr: str, returncode: int) -> bool:
     )
 
 
+def _shown_path(path: str) -> str:
+    """A directory kustomize names, relative to the working directory as overlays are shown."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+
+
 def _unwrap(stderr: str) -> str:
     """Keep the cause from kustomize's nested accumulation messages.
 
@@ -452,8 +462,12 @@ def _unwrap(stderr: str) -> str:
     text = " ".join(stderr.split())
     marker = "recursed accumulation of path "
     if marker in text:
+        quoted = text[text.rindex(marker) - 1] == '"'  # kustomize %q-quotes the nested error
         text = text[text.rindex(marker) + len(marker):]
-        text = re.sub(r"^'[^']*':\s*", "", text)
+        if quoted and text.endswith('"'):
+            text = text[:-1]
+        # The innermost directory names where the cause is (a base or a component).
+        text = re.sub(r"^'([^']*)':\s*", lambda m: f"{_shown_path(m.group(1))}: ", text)
     text = re.sub(r"'?: must build at directory: .*$", "", text)
     text = re.sub(r"accumulating resources: accumulation err='accumulating resources from '([^']+)':\s*",
                   r"\1: ", text)

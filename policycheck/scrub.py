@@ -204,8 +204,28 @@ def describe_dump(text: str) -> str | None:
     return f"<{kind}/{name}>" if name else f"<{kind}>"
 
 
+# kustomize's resource id, %#v-printed in its "does not exist", "already registered" and "no matches"
+# errors, raw or inside a %q-quoted error (its quotes escaped). It holds only group, version, kind, name
+# and namespace, all names: shown as <Kind/name>, where the generic dump reading below would lose the
+# rest of the line to the escaped quotes.
+_RESID = _Lazy(
+    r'resid\.ResId\{Gvk:resid\.Gvk\{Group:(?P<q>\\{0,3}")[A-Za-z0-9.-]{0,253}(?P=q), '
+    r'Version:(?P=q)[A-Za-z0-9]{0,63}(?P=q), Kind:(?P=q)(?P<kind>[A-Za-z][A-Za-z0-9]{0,62})?(?P=q), '
+    r'isClusterScoped:(?:true|false)\}, Name:(?P=q)(?P<name>[A-Za-z0-9][A-Za-z0-9._:-]{0,252})?(?P=q), '
+    r'Namespace:(?P=q)[A-Za-z0-9.-]{0,253}(?P=q)\}')
+
+
+def _resid_label(m: re.Match[str]) -> str:
+    kind, name = m.group("kind"), m.group("name")
+    if kind is None:
+        return f"<{name}>" if name else OBJECT_PLACEHOLDER
+    return f"<{kind}/{name}>" if name else f"<{kind}>"
+
+
 def replace_dumps(text: str) -> str:
     """Every Go value dump in ``text`` replaced by ``<Kind/name>`` or ``<object>``."""
+    if "resid.ResId{" in text:
+        text = _RESID.sub(_resid_label, text)
     out: list[str] = []
     pos = 0
     steps = [DUMP_STEPS]

@@ -157,6 +157,14 @@ BAD_INPUTS = {
     "kustomize-missing": ({"o/kustomization.yaml": "resources: []\n"}, ["o", "--kustomize", "/nonexistent/kustomize"],
                           "kustomize not found"),
     "kustomize-fails": ({"o/kustomization.yaml": "resources: [nope.yaml]\n"}, ["o"], "kustomize build failed: nope.yaml"),
+    # The component that failed, and the object kustomize names (a Go dump of its id) as <Kind/name>.
+    "component-merges-a-missing-object": (
+        {"o/kustomization.yaml": "components: [../c]\n",
+         "c/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                 "configMapGenerator:\n  - {name: settings, behavior: merge, literals: [a=b]}\n"},
+        ["o"], "kustomize build failed: c: merging from generator"),
+    "base-misses-a-file": ({"o/kustomization.yaml": "resources: [../b]\n", "b/kustomization.yaml": "resources: [x.yaml]\n"},
+                           ["o"], "kustomize build failed: b: x.yaml: evalsymlink failure"),
     "yaml-does-not-parse": ({"o/kustomization.yaml": "resources: [\n"}, ["o"], "YAML does not parse"),
     "resource-yaml-does-not-parse": ({"o/kustomization.yaml": "resources: [r.yaml]\n", "o/r.yaml": "a: [\n"}, ["o"],
                                      "kustomize build failed"),
@@ -188,7 +196,7 @@ BAD_INPUTS = {
 
 
 # Failures of one overlay (as opposed to usage and configuration errors, which end the run).
-OVERLAY_ERRORS = {"kustomize-fails", "yaml-does-not-parse", "resource-yaml-does-not-parse", "not-a-mapping", "no-kind",
+OVERLAY_ERRORS = {"kustomize-fails", "component-merges-a-missing-object", "base-misses-a-file", "yaml-does-not-parse", "resource-yaml-does-not-parse", "not-a-mapping", "no-kind",
                   "exec-generator", "remote-base", "load-outside-root", "timeout", "memory"}
 
 

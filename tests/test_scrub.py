@@ -463,3 +463,31 @@ def test_a_shared_node_is_walked_once_not_written_out_per_reference():
     start = time.monotonic()
     values.add_object({"kind": "ConfigMap", "data": {"bomb": node}})
     assert time.monotonic() - start < 5 and "postgres://app:Xk2pL9vQ@db:5432/x" in values
+
+
+RESID_RAW = ('resid.ResId{Gvk:resid.Gvk{Group:"", Version:"v1", Kind:"ConfigMap", isClusterScoped:false}, '
+             'Name:"prometheus-rbac", Namespace:""}')
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # as kustomize prints it in "does not exist; cannot merge or replace"
+    (f"merging from generator: id {RESID_RAW} does not exist; cannot merge or replace",
+     "merging from generator: id <ConfigMap/prometheus-rbac> does not exist; cannot merge or replace"),
+    # the same inside a %q-quoted error: quotes escaped once, or twice when quoted again
+    ("err: \"id " + RESID_RAW.replace('"', '\\"') + ' does not exist"',
+     'err: "id <ConfigMap/prometheus-rbac> does not exist"'),
+    ("id " + RESID_RAW.replace('"', '\\\\\\"') + " already registered", "id <ConfigMap/prometheus-rbac> already registered"),
+    # no name, no kind
+    ('resid.ResId{Gvk:resid.Gvk{Group:"apps", Version:"v1", Kind:"Deployment", isClusterScoped:false}, '
+     'Name:"", Namespace:"ns"} x', "<Deployment> x"),
+])
+def test_resource_ids_become_kind_and_name_and_keep_the_rest_of_the_line(text: str, expected: str) -> None:
+    assert replace_dumps(text) == expected
+
+
+def test_a_resource_id_with_an_odd_name_is_withheld_like_any_dump() -> None:
+    """A name outside the characters of a Kubernetes name is not a ResId to trust: the generic
+    reading withholds it, as before."""
+    odd = RESID_RAW.replace("prometheus-rbac", "pass word=hunter2")
+    out = replace_dumps(f"id {odd} does not exist")
+    assert "hunter2" not in out and "<" in out
