@@ -420,7 +420,8 @@ def test_two_problems_on_one_field_stay_two_in_every_report() -> None:
     """A rule may report two different problems at one field of one object (found on public trees: a
     Redis with neither a password nor a memory bound). Each is a defect of its own in every report,
     still one per defect across the overlays that share it, and with fingerprints of its own."""
-    from policycheck.report import json as json_report, text
+    from policycheck.report import json as json_report
+    from policycheck.report import text
 
     findings = [_finding(message, overlay=overlay) for overlay in ("overlays/dev", "overlays/prod")
                 for message in ("needs a password", "needs a memory bound")]
