@@ -23,14 +23,19 @@ def test_each_case_at_its_line() -> None:
     text = (FIXTURES / RULE / "fires.yaml").read_text().splitlines()
     found = fixture_findings(RULE, "fires")
     assert [(f.obj.ref(), text[f.source.line - 1].strip()) for f in found] == [
-        ("Deployment/open", "image: redis:7.2-alpine"),
+        ("Deployment/open", 'args: ["redis-server", "--maxmemory", "100mb"]'),
         ("Deployment/cmdline", "- --requirepass"),
-        ("StatefulSet/unbounded", "image: docker.io/library/redis:7@sha256:" + "ab" * 32),
+        ("StatefulSet/unbounded", "limits: {memory: 256Mi}"),
         ("Deployment/toolarge", "- exec redis-server /etc/redis/redis.conf"),
         ("CronJob/evicting", "name: evicting-config"),
+        ("StatefulSet/copied", "- /data/conf/redis.conf"),
+        ("Deployment/bitnami", "value: --maxmemory 256mb"),
+        ("Deployment/sidecar", "command:"),
     ]
     concerns = ["requires no password", "password on a command line", "sets no maxmemory",
-                "above 90 % of its memory limit 256Mi", "maxmemory-policy allkeys-lru"]
+                "above 90 % of its memory limit 256Mi", "maxmemory-policy allkeys-lru",
+                "runs redis-server with /data/conf/redis.conf, which no ConfigMap or Secret of the overlay mounts",
+                "maxmemory 256mb (in REDIS_EXTRA_FLAGS), above 90 %", "container cache requires no password"]
     assert all(c in f.message for c, f in zip(concerns, found, strict=True))
     # No message repeats a password, nor what came from a Secret or an ACL line.
     assert not any("not-shown" in f.message or "VALKEY_PASSWORD" in f.message for f in found)
@@ -89,8 +94,9 @@ def test_acl_users() -> None:
     assert len(messages(redis({"args": ["redis-server", "--user", "app", "off", ">x", *bounded]}))) == 1
     [open_default] = messages(redis({"args": [*SAFE, "--user", "default", "on", "nopass", *bounded]}))
     assert "ACL user default is on with nopass" in open_default
-    # requirepass with no value sets no password.
-    assert len(messages(redis({"args": ["redis-server", "--requirepass", "", *bounded]}))) == 2
+    # requirepass with no value sets no password, and puts none on the command line.
+    [empty] = messages(redis({"args": ["redis-server", "--requirepass", "", *bounded]}))
+    assert "requires no password" in empty
 
 
 def test_a_cache_is_exempted_or_its_policy_allowed() -> None:
@@ -178,3 +184,127 @@ def test_redis_size_units(number: int, unit: str, upper: bool) -> None:
 def test_redis_size_refuses_what_redis_refuses() -> None:
     for text in ("", "mb", "1.5mb", "-1", "1tb", "1 mb", "1Mi", "$(X)mb", "%smb", None, 3):
         assert redis_size(text) is None, text
+
+
+def where(*docs: dict, options: dict | None = None) -> list[tuple[str, str]]:
+    """(field, start of the message) of each finding."""
+    return [(f.field, f.message.split(":")[0]) for f in findings(*docs, options=options)]
+
+
+C = "spec.template.spec.containers[0]"
+
+
+def test_each_finding_on_its_own_field() -> None:
+    # No password at the command, else the args, else the image; no maxmemory at the memory limit.
+    both = ["Redis container redis requires no password (no requirepass, aclfile or ACL user is set)",
+            "Redis container redis sets no maxmemory"]
+    assert where(redis({"command": ["redis-server"], "args": ["--port", "6380"]})) == [
+        (f"{C}.command", both[0]), (f"{C}.resources.limits.memory", both[1])]
+    assert where(redis({"args": ["--port", "6380"]})) == [
+        (f"{C}.args", both[0]), (f"{C}.resources.limits.memory", both[1])]
+    assert where(redis({})) == [(f"{C}.image", both[0]), (f"{C}.resources.limits.memory", both[1])]
+    # Without a limit, no maxmemory is at the command too.
+    assert [f for f, _ in where(redis({"command": ["redis-server"], "resources": {}}))] == [f"{C}.command"] * 2
+    # Settings at the argument that sets them.
+    found = where(redis({"args": ["redis-server", "--requirepass", "$(P)", "--maxmemory", "1gb",
+                                  "--maxmemory-policy", "allkeys-lru"]}))
+    assert [f for f, _ in found] == [f"{C}.args[1]", f"{C}.args[3]", f"{C}.args[5]"]
+
+
+def test_only_a_server_is_checked() -> None:
+    unsafe = "--maxmemory-policy allkeys-lru"
+    # A client, a shell or a script that never starts the server: not a Redis.
+    for container in ({"command": ["redis-cli", "-h", "x", "ping"]},
+                      {"command": ["/usr/local/bin/valkey-cli"], "args": ["--rdb", "/b/dump.rdb"]},
+                      {"command": ["sh", "-c", f"redis-cli config set {unsafe}"]},
+                      {"command": ["/scripts/backup.sh"]},
+                      {"command": ["bash"], "args": ["-c", "sleep infinity"]}):
+        assert messages(redis(container)) == [], container
+    # A shell that starts it is one, and so is the image's entrypoint given options or a .conf file.
+    for container in ({"command": ["/bin/sh", "-c", f"exec $(which redis-server) {unsafe}"]},
+                      {"command": ["docker-entrypoint.sh"], "args": ["redis-server"]},
+                      {"args": ["--port", "6380"]}):
+        assert messages(redis(container)), container
+    # A mounted script that starts it makes the container a server.
+    script = config_map("s", {"start.sh": "exec redis-server --maxmemory 1mb\n"})
+    doc = redis({"command": ["sh", "/s/start.sh"], "volumeMounts": [{"name": "s", "mountPath": "/s"}]},
+                [{"name": "s", "configMap": {"name": "s"}}])
+    assert ["requires no password" in m for m in messages(doc, script)] == [True]
+
+
+def test_sentinels_are_not_checked() -> None:
+    for container in ({"command": ["valkey-sentinel", "/s.conf"]},
+                      {"command": ["redis-server"], "args": ["/etc/redis/sentinel.conf"]},
+                      {"command": ["sh", "-c", "exec redis-server /etc/sentinel.conf --sentinel"]},
+                      {"env": [{"name": "SENTINEL", "value": "true"}]},
+                      {"ports": [{"containerPort": 26379}, {"containerPort": 26379, "protocol": "UDP"}]}):
+        assert messages(redis(container)) == [], container
+    # A Redis that also serves 6379 is a server.
+    assert messages(redis({"ports": [{"containerPort": 26379}, {"containerPort": 6379}]}))
+
+
+def test_an_unmounted_configuration_file_is_one_finding() -> None:
+    args = {"command": ["redis-server"], "args": ["/data/conf/redis.conf"]}
+    [finding] = findings(redis(args))
+    assert finding.field == f"{C}.args[0]"
+    assert finding.message == (
+        "Redis container redis runs redis-server with /data/conf/redis.conf, which no ConfigMap or Secret of "
+        "the overlay mounts: its password and memory bound cannot be checked (exempt the workload with the "
+        "reason once checked)")
+    # What the command line sets after it still counts.
+    found = where(redis({"command": ["valkey-server", "/etc/valkey.conf", "--requirepass", "$(P)",
+                                     "--maxmemory-policy", "allkeys-lru"]}))
+    assert [f for f, _ in found] == [f"{C}.command[2]", f"{C}.command[1]", f"{C}.command[4]"]
+    assert "runs valkey-server with /etc/valkey.conf" in found[1][1]
+    # Nothing missing on the command line: nothing to say about the file.
+    assert messages(redis({"command": ["redis-server", "/x.conf", "--aclfile", "/a", "--maxmemory", "1mb"]})) == []
+    # A computed path, or an option where the file would be, names no file.
+    assert len(messages(redis({"command": ["sh", "-c", "exec redis-server \"$CONF\""]}))) == 2
+    assert len(messages(redis({"command": ["redis-server", "--port", "1"]}))) == 2
+
+
+def test_bitnami_environment() -> None:
+    secret = {"valueFrom": {"secretKeyRef": {"name": "r", "key": "p"}}}
+    bounded = {"name": "REDIS_EXTRA_FLAGS", "value": "--maxmemory 100mb"}
+    for image in ("bitnami/redis:7", "docker.io/bitnami/valkey:8", "r.example.com/bitnami/redis:7"):
+        for name in ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "VALKEY_PASSWORD", "VALKEY_PASSWORD_FILE"):
+            assert messages(redis({"image": image, "env": [{"name": name, **secret}, bounded]})) == [], (image, name)
+    # Empty passwords allowed: the variable is not trusted.
+    allow = {"name": "ALLOW_EMPTY_PASSWORD", "value": "yes"}
+    [open_] = messages(redis({"image": "bitnami/redis:7", "env": [{"name": "REDIS_PASSWORD", **secret}, allow,
+                                                                  bounded]}))
+    assert "requires no password" in open_
+    # --requirepass among the extra flags is on the command line.
+    flags = {"name": "REDIS_EXTRA_FLAGS", "value": "--requirepass hunter2 --maxmemory 100mb"}
+    [finding] = findings(redis({"image": "bitnami/redis:7", "env": [flags]}))
+    assert finding.field == f"{C}.env[0].value" and "(in REDIS_EXTRA_FLAGS)" in finding.message
+    assert "hunter2" not in finding.message
+    # Another image: the environment is not read, and the message says so.
+    env = [{"name": "REDIS_PASSWORD", **secret}, bounded]
+    [plain] = messages(redis({"image": "redis:7", "env": env, "args": ["--maxmemory", "100mb"]}))
+    assert "settings from environment variables are not read" in plain
+    assert "REDIS_PASSWORD" not in plain
+
+
+def test_images_option_normalises_docker_hub() -> None:
+    store = {"image": "index.docker.io/sourcegraph/redis-store@sha256:" + "ab" * 32}
+    assert messages(redis(store)) == []
+    for option in ("redis-store", "sourcegraph/redis-store", "docker.io/sourcegraph/redis-store:5"):
+        assert len(messages(redis(store), options={"images": [option]})) == 2, option
+    # Only at a path component boundary.
+    assert messages(redis(store), options={"images": ["store"]}) == []
+    assert messages(redis(store), options={"images": ["graph/redis-store"]}) == []
+    # Official images with or without docker.io/library/, on either side; redis-stack is built in.
+    assert len(messages(redis({"image": "keydb"}), options={"images": ["docker.io/library/keydb"]})) == 2
+    assert len(messages(redis({"image": "registry-1.docker.io/library/keydb:6"}), options={"images": ["keydb"]})) == 2
+    assert len(messages(redis({"image": "redis/redis-stack:7.2.0-v10"}))) == 2
+
+
+def test_generated_names_without_their_hash() -> None:
+    conf = K8sObject(config_map("conf-5f8g9k2m4h", {"redis.conf": "aclfile /a\nmaxmemory 0\n"}), "t", "t.yaml",
+                     "ConfigMapGenerator")
+    conf.source_name = "conf"
+    doc = redis({"args": ["/etc/redis/redis.conf"], "volumeMounts": [{"name": "c", "mountPath": "/etc/redis"}]},
+                [{"name": "c", "configMap": {"name": "conf-5f8g9k2m4h"}}])
+    found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml"), conf]), {RULE})
+    assert [f.message.split(",")[0] for f in found] == ["Redis container redis sets maxmemory 0 (ConfigMap conf"]

@@ -1,45 +1,97 @@
 """
 ## What it does
-Checks every Redis container (the last path component of its image
-repository is `redis`, `valkey` or `redis-stack-server`, or one of the
-option `images`; init containers and Sentinels, `redis-sentinel` or
-`--sentinel`, are not checked) for the settings a Redis that holds queued
-work needs. Its configuration is read from the words of `command` and
+Checks every Redis server container for the settings a Redis that holds
+queued work needs.
+
+**Which containers.** A container or a native sidecar (an init container
+with `restartPolicy: Always`; other init containers are not checked) whose
+image repository is `redis`, `valkey`, `redis-stack` or
+`redis-stack-server`, or one of the option `images`, compared after Docker
+Hub's names are dropped (`docker.io/`, `index.docker.io/`,
+`registry-1.docker.io/`, `library/`) on both sides: the entry matches the
+whole repository or its end at a `/` (`redis-store` and
+`sourcegraph/redis-store` both match
+`index.docker.io/sourcegraph/redis-store@sha256:…`). Of those, only a
+container that runs the server is checked:
+
+- one with neither `command` nor `args` (the image's entrypoint starts it),
+  or with only `args` that begin with an option or a `.conf` file (the
+  official entrypoint adds `redis-server` in front);
+- otherwise one whose `command`, `args`, or the mounted scripts they name,
+  mention `redis-server`, `valkey-server` or `redis-stack-server` (or
+  `<name>-server` for an `images` entry `<name>`, `keydb-server` for
+  `keydb`; a Bitnami image's own `/opt/bitnami/scripts/<name>/run.sh`).
+  A `redis-cli`/`valkey-cli` command (a backup job), or a shell or script
+  that never starts the server (a loop of `redis-cli` calls that copies
+  `redis.conf` somewhere) is not a server.
+
+Sentinels hold no data and are skipped: `redis-sentinel`,
+`valkey-sentinel` or `--sentinel` on the command line, a configuration file
+ending in `sentinel.conf`, env `SENTINEL` set to `true`/`yes`, or container
+ports that are all 26379.
+
+**Where the configuration is read.** From the words of `command` and
 `args`, and from the ConfigMaps and Secrets of the overlay mounted into the
 container that it uses: a mounted file counts when `command`/`args`, or a
 file already counted, names its path (`sh /etc/redis/start.sh` counts
 `start.sh`, which names `/etc/redis/redis.conf`); a container with neither
 `command` nor `args` counts every mounted file, since only the image's
-entrypoint knows which it reads. Comment lines are skipped. It reports:
+entrypoint knows which it reads. Comment lines are skipped. For a Bitnami
+image (a repository under a `bitnami/` path: `bitnami/redis`,
+`bitnami/valkey`, ...), the literal value of `REDIS_EXTRA_FLAGS` or
+`VALKEY_EXTRA_FLAGS` is more command-line words, and `REDIS_PASSWORD`,
+`REDIS_PASSWORD_FILE`, `VALKEY_PASSWORD` or `VALKEY_PASSWORD_FILE` (a value
+or a `valueFrom`) is a password, unless `ALLOW_EMPTY_PASSWORD` is `yes` or
+`true`. Other images' environment variables are not read.
 
-1. no authentication: no `requirepass` with a value, no `aclfile`, and no
-   ACL line `user <name> ... on ...` without `nopass` (a `user default on
-   nopass` line lets anyone in whatever else is set);
-2. `--requirepass` on a command line (in `command`/`args` or in a mounted
-   script), literal or `$(VAR)`;
-3. no `maxmemory`, or `maxmemory 0`, which Redis reads as "no bound";
+It reports:
+
+1. no authentication: no `requirepass` with a value, no `aclfile`, no ACL
+   line `user <name> ... on ...` without `nopass`, and no Bitnami password
+   variable (a `user default on nopass` line lets anyone in whatever else is
+   set). Reported at the container's `command` (else `args`, else `image`).
+   When the environment names a `*PASSWORD*` variable the image may read,
+   the message says environment variables are not read;
+2. `--requirepass` with a value on a command line (in `command`/`args`, a
+   Bitnami `*_EXTRA_FLAGS` or a mounted script), literal or `$(VAR)`, at
+   the argument that sets it (`--requirepass ""` is only "no password");
+3. no `maxmemory`, at the memory limit (`resources.limits.memory`, else
+   where 1 is), or `maxmemory 0`, which Redis reads as "no bound", at the
+   argument that sets it;
 4. a literal `maxmemory` (bytes, or `k`/`m`/`g` = 1000-based, `kb`/`mb`/`gb`
    = 1024-based, any case) above `max-percent` % of the container's memory
-   limit (90 by default; 1 to 99, so a value at the limit always fails). A
-   computed value (a variable, shell arithmetic, a `printf` placeholder:
-   anything that is not a literal size) is accepted: only the container
-   knows it. Without a memory limit there is nothing to compare with (rule
-   `resource-limits` reports that);
-5. a `maxmemory-policy` that is not in `policies` (default `noeviction`).
-   No `maxmemory-policy` at all is Redis's default, `noeviction`: accepted.
+   limit (90 by default; 1 to 99, so a value at the limit always fails), at
+   the argument that sets it. A computed value (a variable, shell
+   arithmetic, a `printf` placeholder: anything that is not a literal size)
+   is accepted: only the container knows it. Without a memory limit there
+   is nothing to compare with (rule `resource-limits` reports that);
+5. a `maxmemory-policy` that is not in `policies` (default `noeviction`),
+   at the argument that sets it. No `maxmemory-policy` at all is Redis's
+   default, `noeviction`: accepted;
+6. instead of 1 and 3, when the server is started with a configuration file
+   (the first word after `redis-server`/`valkey-server` that is not an
+   option, or the `.conf` file the entrypoint is given) that no mounted
+   ConfigMap or Secret of the overlay provides (an `emptyDir` an init
+   container fills, a file baked into the image): one finding, at the
+   argument naming it, that its password and memory bound cannot be
+   checked. What the command line sets still counts (a `--requirepass`
+   after it is still reported).
 
 Every finding is on the workload, so one exemption annotation covers its
-Redis. A setting read from a mounted file is reported at the volume that
-mounts it, and the message names the ConfigMap or Secret and the key. No
+Redis; each is at its own field, so two findings of one container never
+share a line. A setting read from a mounted file is reported at the volume
+that mounts it, and the message names the ConfigMap or Secret (as written,
+without the hash kustomize appends to a generated one) and the key. No
 message shows a password or any other value of the configuration except a
-literal size and a known eviction policy name.
+literal size, a known eviction policy name and the path of an unreadable
+configuration file.
 
 A Redis used as a cache, where evicting keys is the point (`allkeys-lru`),
 is not a broker: exempt its workload with
 `policycheck.io/exempt.redis-broker-safety: "<why>"`, or widen `policies`
 for the overlays that run it. An image configured through environment
-variables (`REDIS_PASSWORD` of some packaged images) or through a
-configuration file baked into the image is not understood: exempt it too.
+variables other than Bitnami's, or through a configuration file baked into
+the image, is not understood: exempt it once its settings are checked.
 
 ## Why is this bad?
 Here Redis is Celery's broker: every queued task lives in it. Without a
@@ -104,7 +156,19 @@ SUMMARY = "a Redis broker requires a password (not on its command line) and a ma
 OPTIONS = {"images": [], "max-percent": 90, "policies": ["noeviction"]}
 OPTION_TYPES = {"images": [str], "max-percent": range(1, 100)}
 
-REDIS_IMAGES = frozenset({"redis", "valkey", "redis-stack-server"})
+REDIS_IMAGES = frozenset({"redis", "valkey", "redis-stack-server", "redis-stack"})
+# The programs that are the server, a client, or a Sentinel.
+SERVERS = frozenset({"redis-server", "valkey-server", "redis-stack-server"})
+CLIENTS = frozenset({"redis-cli", "valkey-cli"})
+SENTINELS = frozenset({"redis-sentinel", "valkey-sentinel"})
+SENTINEL_PORT = 26379
+# Docker Hub's registry names and its namespace of official images, the same image with or without them.
+_HUB_REGISTRIES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
+# The environment a Bitnami image turns into configuration.
+BITNAMI_PASSWORDS = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "VALKEY_PASSWORD", "VALKEY_PASSWORD_FILE")
+BITNAMI_FLAGS = ("REDIS_EXTRA_FLAGS", "VALKEY_EXTRA_FLAGS")
+# A Bitnami image's own start script (baked into the image): it runs the server.
+_BITNAMI_RUN = re.compile(r"/opt/bitnami/scripts/[\w.-]+/run\.sh")
 # The policies Redis knows: the only values of the configuration a message repeats.
 KNOWN_POLICIES = frozenset({"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
                             "volatile-lfu", "volatile-random", "volatile-ttl"})
@@ -116,6 +180,12 @@ _SIZE = re.compile(r"([0-9]{1,20})([a-z]{0,2})")
 _WORDS = re.compile(r"""[^\s'"]+""")
 _LINES = re.compile(r"\r\n|[\n\r]|\\n")
 _COMPUTED = re.compile(r"[$%`{]")
+# The names inside a word ("$(which" "redis-server);" names redis-server).
+_NAMES = re.compile(r"[\w.+-]+")
+# A configuration file path a message may repeat.
+_PLAIN_PATH = re.compile(r"[\w./@+-]{1,200}")
+# kustomize's content hash on a generated ConfigMap or Secret.
+_HASH_SUFFIX = re.compile(r"-[a-z0-9]{10}\Z")
 # One Redis configuration read is at most this long (a larger mounted value is read in part).
 _TEXT_LIMIT = 1 << 20
 
@@ -130,12 +200,29 @@ def redis_size(text: object) -> int | None:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
+def repository(image: str) -> str:
+    """An image's repository, lower case, without Docker Hub's registry names nor `library/`."""
+    repo = parse_image(image.strip()).repository.lower()
+    for registry in _HUB_REGISTRIES:
+        if repo.startswith(registry):
+            repo = repo[len(registry):]
+            break
+    return repo.removeprefix("library/")
+
+
+def image_matches(image: str, names: frozenset[str] | set[str]) -> bool:
+    """The image's repository is one of ``names``, or ends with one at a path component boundary."""
+    repo = repository(image)
+    return any(repo == n or repo.endswith(f"/{n}") for n in names)
+
+
 @dataclass(frozen=True)
 class Where:
     """Where a line of the configuration was read: the field on the workload, and what it says in a message."""
 
     field: str
-    source: str  # "" for command/args, else " (ConfigMap x, key y)"
+    source: str  # "" for command/args, else " (ConfigMap x, key y)" or " (in REDIS_EXTRA_FLAGS)"
+    command_line: bool  # command/args, or flags an image adds to its server's command line
 
 
 @dataclass(frozen=True)
@@ -156,7 +243,7 @@ def _command_lines(c: Container) -> list[Line]:
     """command + args as one line of words (a `sh -c` script's own line breaks start new ones)."""
     lines: list[Line] = []
     current: list[tuple[str, str]] = []
-    where = Where(c.path, "")
+    where = Where(c.path, "", True)
     for key in ("command", "args"):
         for item in c.spec.str_items(key):
             for words, new_line in _lines(item.value):
@@ -199,6 +286,13 @@ def _object_texts(obj, kind: str) -> dict[str, str]:  # noqa: ANN001 - K8sObject
     return texts
 
 
+def shown_name(obj) -> str:  # noqa: ANN001 - K8sObject
+    """The name a user wrote for an object: a generated ConfigMap or Secret without kustomize's hash."""
+    if not obj.generated_by:
+        return obj.name
+    return obj.source_name or _HASH_SUFFIX.sub("", obj.name)
+
+
 def _mounted_files(ctx, c: Container) -> list[MountedFile]:  # noqa: ANN001 - Context
     """Every key of a ConfigMap or Secret of the overlay mounted into the container, as a file path."""
     volumes = {v.str("name"): v for v in c.pod.spec.maps("volumes")}
@@ -230,16 +324,38 @@ def _mounted_files(ctx, c: Container) -> list[MountedFile]:  # noqa: ANN001 - Co
                     path = mount_path
                 else:
                     path = f"{mount_path}/{relative}"
-                files.append(MountedFile(path, text, Where(f"{ref.path}.{name_key}", f" ({kind} {name}, key {key})")))
+                where = Where(f"{ref.path}.{name_key}", f" ({kind} {shown_name(obj)}, key {key})", False)
+                files.append(MountedFile(path, text, where))
     return files
 
 
-def _configuration(ctx, c: Container) -> list[Line]:  # noqa: ANN001 - Context
-    """The lines Redis's configuration is read from: command/args and the mounted files they use."""
+def _env(c: Container) -> dict[str, object]:
+    """The container's environment: name -> its env entry (a Node)."""
+    return {name: e for e in c.spec.maps("env") if (name := e.str("name"))}
+
+
+def _flag_lines(c: Container, env: dict) -> list[Line]:
+    """A Bitnami image's REDIS_EXTRA_FLAGS/VALKEY_EXTRA_FLAGS: literal words added to the server's command line."""
+    lines: list[Line] = []
+    for name in BITNAMI_FLAGS:
+        entry = env.get(name)
+        value = entry.str("value") if entry is not None else None
+        if value:
+            field = f"{entry.path}.value"
+            words = tuple((w, field) for line, _ in _lines(value) for w in line)
+            if words:
+                lines.append(Line(words, Where(field, f" (in {name})", True)))
+    return lines
+
+
+def _configuration(ctx, c: Container, flags: list[Line]) -> tuple[list[Line], list[MountedFile]]:  # noqa: ANN001
+    """The lines Redis's configuration is read from (command/args, the flags, the mounted files they use),
+    and every mounted file."""
     lines = _command_lines(c)
     files = _mounted_files(ctx, c)
     if not lines:
-        return [line for f in files for line in _text_lines(f.text, f.where)]
+        return [*flags, *(line for f in files for line in _text_lines(f.text, f.where))], files
+    lines.extend(flags)
     used: set[int] = set()
     texts = [" ".join(w for line in lines for w, _ in line.words)]
     while texts:
@@ -250,26 +366,84 @@ def _configuration(ctx, c: Container) -> list[Line]:  # noqa: ANN001 - Context
                 file_lines = _text_lines(f.text, f.where)
                 lines.extend(file_lines)
                 texts.append(" ".join(w for line in file_lines for w, _ in line.words))
-    return lines
+    return lines, files
 
 
-def _is_redis(c: Container, extra: set[str]) -> bool:
-    image = c.spec.str("image")
-    if not image:
+def _names(word: str) -> list[str]:
+    return _NAMES.findall(word)
+
+
+def _first_word(c: Container) -> tuple[str | None, str, bool]:
+    """The first word the container runs (of command, else of args), its field, and whether it is from command."""
+    for key in ("command", "args"):
+        for item in c.spec.str_items(key):
+            words = _WORDS.findall(item.value)
+            if words:
+                return words[0], item.path, key == "command"
+    return None, "", False
+
+
+def _runs_server(c: Container, lines: list[Line], servers: frozenset[str], bitnami: bool) -> bool:
+    """Whether the container runs a Redis server, not a client, a script or another program that does not."""
+    first, _, from_command = _first_word(c)
+    if first is None:
+        return True  # the image's entrypoint
+    if first.rpartition("/")[2] in CLIENTS:
         return False
-    repository = parse_image(image.strip()).repository.lower()
-    last = repository.rpartition("/")[2]
-    return last in REDIS_IMAGES or last in extra or repository in extra
-
-
-def _is_sentinel(lines: list[Line]) -> bool:
+    if not from_command and (first.startswith("-") or first.endswith(".conf")):
+        return True  # options or a configuration file for the entrypoint, which adds the server
     for line in lines:
-        if line.where.source:
-            continue
         for word, _ in line.words:
-            if word == "--sentinel" or word.rpartition("/")[2] == "redis-sentinel":
+            if servers.intersection(_names(word)) or (bitnami and _BITNAMI_RUN.search(word)):
                 return True
     return False
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    server: str
+    path: str
+    field: str  # where the path is written
+
+
+def _config_file(c: Container, lines: list[Line], servers: frozenset[str]) -> ConfigFile | None:
+    """The configuration file the server is started with: the first word after the server's name,
+    unless it is an option or computed; or the first argument the entrypoint gets, if it ends in `.conf`."""
+    first, first_field, from_command = _first_word(c)
+    if first is not None and not from_command and not first.startswith("-") and first.endswith(".conf"):
+        image = repository(c.spec.str("image") or "")
+        server = "valkey-server" if image.rpartition("/")[2].startswith("valkey") else "redis-server"
+        return ConfigFile(server, first, first_field) if _PLAIN_PATH.fullmatch(first) else None
+    for line in lines:
+        for index, (word, _) in enumerate(line.words[:-1]):
+            server = next((n for n in _names(word) if n in servers), None)
+            if server is None:
+                continue
+            after, field = line.words[index + 1]
+            if after.startswith("-") or _COMPUTED.search(after) or not _PLAIN_PATH.fullmatch(after):
+                return None
+            return ConfigFile(server, after, field if line.where.command_line else line.where.field)
+    return None
+
+
+def _is_sentinel(c: Container, lines: list[Line], env: dict, config: ConfigFile | None) -> bool:
+    for line in lines:
+        if not line.where.command_line:
+            continue
+        for word, _ in line.words:
+            if word == "--sentinel" or SENTINELS.intersection(_names(word)):
+                return True
+    if config is not None and config.path.endswith("sentinel.conf"):
+        return True
+    first, _, from_command = _first_word(c)
+    if first is not None and not from_command and first.endswith("sentinel.conf"):
+        return True
+    entry = env.get("SENTINEL")
+    if entry is not None and (entry.get("value", "string", "boolean") is True
+                              or str(entry.get("value", "string", "boolean")).lower() in ("true", "yes")):
+        return True
+    ports = [p.port("containerPort") for p in c.spec.maps("ports")]
+    return bool(ports) and all(p == SENTINEL_PORT for p in ports)
 
 
 def _directives(lines: list[Line], name: str) -> Iterator[tuple[Line, str, str | None, str]]:
@@ -301,41 +475,84 @@ def _acl_users(lines: list[Line]) -> tuple[bool, bool]:
     return protected, open_default
 
 
-def _memory_limit(c: Container) -> tuple[float | None, str | None]:
+def _env_password(env: dict) -> bool:
+    """A Bitnami image's password variable is set, and empty passwords are not allowed."""
+    allow = env.get("ALLOW_EMPTY_PASSWORD")
+    allowed = allow.get("value", "string", "boolean") if allow is not None else None
+    if allowed is True or str(allowed).lower() in ("yes", "true"):
+        return False
+    return any(entry.str("value") or entry.has("valueFrom")
+               for name in BITNAMI_PASSWORDS if (entry := env.get(name)) is not None)
+
+
+def _memory_limit(c: Container) -> tuple[float | None, str | None, str | None]:
+    """The memory limit in bytes, as written, and its field."""
     _, limits = requests_and_limits(c)
     text = limits.get("memory", "string", "number")
-    return parse_quantity(text), (str(text) if text is not None else None)
+    if text is None:
+        return None, None, None
+    return parse_quantity(text), str(text), f"{limits.path}.memory"
 
 
-def _check_container(ctx, c: Container, options) -> Iterator[Problem]:  # noqa: ANN001
-    lines = _configuration(ctx, c)
-    if _is_sentinel(lines):
+def _command_field(c: Container) -> str:
+    """Where what is missing from the server's start is reported: its command, else its args, else its image."""
+    for key in ("command", "args"):
+        if c.spec.has(key):
+            return f"{c.path}.{key}"
+    return f"{c.path}.image"
+
+
+def _check_container(ctx, c: Container, options, servers: frozenset[str]) -> Iterator[Problem]:  # noqa: ANN001
+    env = _env(c)
+    bitnami = "bitnami" in repository(c.spec.str("image") or "").split("/")[:-1]
+    flags = _flag_lines(c, env) if bitnami else []
+    lines, files = _configuration(ctx, c, flags)
+    if not _runs_server(c, lines, servers, bitnami):
         return
-    obj, name, image_field = c.pod.obj, c.name, f"{c.path}.image"
+    config = _config_file(c, lines, servers)
+    if _is_sentinel(c, lines, env, config):
+        return
+    if config is not None and any(f.path == config.path for f in files):
+        config = None  # readable: its lines are among the configuration's
+    obj, name, start_field = c.pod.obj, c.name, _command_field(c)
+    missing: list[Problem] = []
 
     # 1 and 2: authentication, and a password on a command line.
     passwords = list(_directives(lines, "requirepass"))
-    for line, word, _, field in passwords:
-        if word == "--requirepass":
+    for line, word, value, field in passwords:
+        if word == "--requirepass" and value:
             yield Problem(obj, f"Redis container {name} gets its password on a command line (--requirepass)"
                           f"{line.where.source}: it shows in ps and /proc/<pid>/cmdline; write requirepass into "
                           "a file from a mounted Secret instead", field, name)
     acl_file = any(value for _, _, value, _ in _directives(lines, "aclfile"))
     acl_protected, open_default = _acl_users(lines)
-    authenticated = any(value for _, _, value, _ in passwords) or acl_file or acl_protected
+    authenticated = (any(value for _, _, value, _ in passwords) or acl_file or acl_protected
+                     or (bitnami and _env_password(env)))
     if not authenticated or open_default:
-        why = ("its ACL user default is on with nopass" if open_default and authenticated else
-               "no requirepass, aclfile or ACL user is set")
-        yield Problem(obj, f"Redis container {name} requires no password ({why}): any pod that reaches it "
-                      "can read, delete or inject queued tasks", image_field, name)
+        if open_default and authenticated:
+            why = "its ACL user default is on with nopass"
+        elif not bitnami and any("PASSWORD" in n.upper() for n in env):
+            why = ("no requirepass, aclfile or ACL user is set; settings from environment variables are not "
+                   "read: exempt the workload if its image turns them into configuration")
+        else:
+            why = "no requirepass, aclfile or ACL user is set"
+        missing.append(Problem(obj, f"Redis container {name} requires no password ({why}): any pod that reaches "
+                               "it can read, delete or inject queued tasks", start_field, name))
 
     # 3 and 4: the memory bound.
     # A maxmemory without a value is a configuration Redis refuses to start with: not this rule's concern.
     bounds = [d for d in _directives(lines, "maxmemory") if d[2] is not None]
+    limit, limit_text, limit_field = _memory_limit(c)
     if not bounds:
-        yield Problem(obj, f"Redis container {name} sets no maxmemory: it grows until the kernel kills it and "
-                      "queued tasks are lost", image_field, name)
-    limit, limit_text = _memory_limit(c)
+        missing.append(Problem(obj, f"Redis container {name} sets no maxmemory: it grows until the kernel kills "
+                               "it and queued tasks are lost", limit_field or start_field, name))
+    if missing and config is not None:
+        # What is missing may be in the file nobody can read here: say that, once.
+        yield Problem(obj, f"Redis container {name} runs {config.server} with {config.path}, which no ConfigMap "
+                      "or Secret of the overlay mounts: its password and memory bound cannot be checked (exempt "
+                      "the workload with the reason once checked)", config.field, name)
+    else:
+        yield from missing
     percent = options["max-percent"]
     for line, _, value, field in bounds:
         size = redis_size(value)
@@ -359,8 +576,21 @@ def _check_container(ctx, c: Container, options) -> Iterator[Problem]:  # noqa: 
                       field, name)
 
 
+def _option_names(options) -> set[str]:  # noqa: ANN001
+    return {repository(i) for i in options["images"] if i.strip()}
+
+
 def check(ctx, options):
-    extra = {i.lower() for i in options["images"]}
+    extra = _option_names(options)
+    names = REDIS_IMAGES | extra
+    # A server named after an `images` entry: `keydb` runs `keydb-server`.
+    servers = SERVERS | {f"{n.rpartition('/')[2]}-server" for n in extra}
     for c in ctx.containers():
-        if c.list_name == "containers" and _is_redis(c, extra):
-            yield from _check_container(ctx, c, options)
+        sidecar = c.list_name == "initContainers" and c.spec.str("restartPolicy") == "Always"
+        if (c.list_name == "containers" or sidecar) and _is_redis(c, names):
+            yield from _check_container(ctx, c, options, servers)
+
+
+def _is_redis(c: Container, names: set[str]) -> bool:
+    image = c.spec.str("image")
+    return bool(image and image.strip()) and image_matches(image, names)
