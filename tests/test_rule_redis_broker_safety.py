@@ -223,6 +223,7 @@ def test_only_a_server_is_checked() -> None:
     # A shell that starts it is one, and so is the image's entrypoint given options or a .conf file.
     for container in ({"command": ["/bin/sh", "-c", f"exec $(which redis-server) {unsafe}"]},
                       {"command": ["docker-entrypoint.sh"], "args": ["redis-server"]},
+                      {"command": ["/usr/local/bin/docker-entrypoint.sh", "--port", "6380"]},
                       {"args": ["--port", "6380"]}):
         assert messages(redis(container)), container
     # A mounted script that starts it makes the container a server.
@@ -251,6 +252,9 @@ def test_an_unmounted_configuration_file_is_one_finding() -> None:
         "Redis container redis runs redis-server with /data/conf/redis.conf, which no ConfigMap or Secret of "
         "the overlay mounts: its password and memory bound cannot be checked (exempt the workload with the "
         "reason once checked)")
+    # Given to the official entrypoint.
+    [given] = findings(redis({"command": ["docker-entrypoint.sh"], "args": ["/data/r.conf"]}))
+    assert given.field == f"{C}.args[0]" and "runs redis-server with /data/r.conf" in given.message
     # What the command line sets after it still counts.
     found = where(redis({"command": ["valkey-server", "/etc/valkey.conf", "--requirepass", "$(P)",
                                      "--maxmemory-policy", "allkeys-lru"]}))
@@ -261,6 +265,8 @@ def test_an_unmounted_configuration_file_is_one_finding() -> None:
     # A computed path, or an option where the file would be, names no file.
     assert len(messages(redis({"command": ["sh", "-c", "exec redis-server \"$CONF\""]}))) == 2
     assert len(messages(redis({"command": ["redis-server", "--port", "1"]}))) == 2
+    # A word after the server's name in a script that is no path: not a file.
+    assert len(messages(redis({"command": ["sh", "-c", "until pgrep redis-server; do sleep 1; done"]}))) == 2
 
 
 def test_bitnami_environment() -> None:
@@ -273,7 +279,7 @@ def test_bitnami_environment() -> None:
     allow = {"name": "ALLOW_EMPTY_PASSWORD", "value": "yes"}
     [open_] = messages(redis({"image": "bitnami/redis:7", "env": [{"name": "REDIS_PASSWORD", **secret}, allow,
                                                                   bounded]}))
-    assert "requires no password" in open_
+    assert "requires no password" in open_ and "ALLOW_EMPTY_PASSWORD" in open_
     # --requirepass among the extra flags is on the command line.
     flags = {"name": "REDIS_EXTRA_FLAGS", "value": "--requirepass hunter2 --maxmemory 100mb"}
     [finding] = findings(redis({"image": "bitnami/redis:7", "env": [flags]}))

@@ -15,8 +15,9 @@ whole repository or its end at a `/` (`redis-store` and
 container that runs the server is checked:
 
 - one with neither `command` nor `args` (the image's entrypoint starts it),
-  or with only `args` that begin with an option or a `.conf` file (the
-  official entrypoint adds `redis-server` in front);
+  or with only `args` (or an explicit `docker-entrypoint.sh`) that begin
+  with an option or a `.conf` file (the official entrypoint adds
+  `redis-server` in front);
 - otherwise one whose `command`, `args`, or the mounted scripts they name,
   mention `redis-server`, `valkey-server` or `redis-stack-server` (or
   `<name>-server` for an `images` entry `<name>`, `keydb-server` for
@@ -69,8 +70,8 @@ It reports:
    at the argument that sets it. No `maxmemory-policy` at all is Redis's
    default, `noeviction`: accepted;
 6. instead of 1 and 3, when the server is started with a configuration file
-   (the first word after `redis-server`/`valkey-server` that is not an
-   option, or the `.conf` file the entrypoint is given) that no mounted
+   (the first word after `redis-server`/`valkey-server`, when it is a path
+   and not an option, or the `.conf` file the entrypoint is given) that no mounted
    ConfigMap or Secret of the overlay provides (an `emptyDir` an init
    container fills, a file baked into the image): one finding, at the
    argument naming it, that its password and memory bound cannot be
@@ -373,24 +374,36 @@ def _names(word: str) -> list[str]:
     return _NAMES.findall(word)
 
 
-def _first_word(c: Container) -> tuple[str | None, str, bool]:
-    """The first word the container runs (of command, else of args), its field, and whether it is from command."""
+def _start(c: Container) -> tuple[str | None, tuple[str, str] | None]:
+    """The first word the container runs (of command, else of args), and the first word the image's
+    entrypoint is given with its field: the first of args without a command, or the word after an explicit
+    `docker-entrypoint.sh` (the official images' entrypoint, which adds `redis-server` in front of options)."""
+    words: list[tuple[str, str, str]] = []
     for key in ("command", "args"):
         for item in c.spec.str_items(key):
-            words = _WORDS.findall(item.value)
-            if words:
-                return words[0], item.path, key == "command"
-    return None, "", False
+            words.extend((w, item.path, key) for w in _WORDS.findall(item.value)[:2])
+            if len(words) >= 2:
+                break
+        if len(words) >= 2:
+            break
+    if not words:
+        return None, None
+    first, field, key = words[0]
+    if key == "args":
+        return first, (first, field)
+    if first.rpartition("/")[2] == "docker-entrypoint.sh" and len(words) > 1:
+        return first, words[1][:2]
+    return first, None
 
 
 def _runs_server(c: Container, lines: list[Line], servers: frozenset[str], bitnami: bool) -> bool:
     """Whether the container runs a Redis server, not a client, a script or another program that does not."""
-    first, _, from_command = _first_word(c)
+    first, given = _start(c)
     if first is None:
         return True  # the image's entrypoint
     if first.rpartition("/")[2] in CLIENTS:
         return False
-    if not from_command and (first.startswith("-") or first.endswith(".conf")):
+    if given is not None and (given[0].startswith("-") or given[0].endswith(".conf")):
         return True  # options or a configuration file for the entrypoint, which adds the server
     for line in lines:
         for word, _ in line.words:
@@ -407,21 +420,23 @@ class ConfigFile:
 
 
 def _config_file(c: Container, lines: list[Line], servers: frozenset[str]) -> ConfigFile | None:
-    """The configuration file the server is started with: the first word after the server's name,
-    unless it is an option or computed; or the first argument the entrypoint gets, if it ends in `.conf`."""
-    first, first_field, from_command = _first_word(c)
-    if first is not None and not from_command and not first.startswith("-") and first.endswith(".conf"):
+    """The configuration file the server is started with: the first word after the server's name, when it
+    is a path (holds a `/` or ends in `.conf`) and neither an option nor computed; or the first word the
+    entrypoint is given, if it ends in `.conf`."""
+    _, given = _start(c)
+    if given is not None and not given[0].startswith("-") and given[0].endswith(".conf"):
         image = repository(c.spec.str("image") or "")
         server = "valkey-server" if image.rpartition("/")[2].startswith("valkey") else "redis-server"
-        return ConfigFile(server, first, first_field) if _PLAIN_PATH.fullmatch(first) else None
+        return ConfigFile(server, *given) if _PLAIN_PATH.fullmatch(given[0]) else None
     for line in lines:
         for index, (word, _) in enumerate(line.words[:-1]):
             server = next((n for n in _names(word) if n in servers), None)
             if server is None:
                 continue
             after, field = line.words[index + 1]
-            if after.startswith("-") or _COMPUTED.search(after) or not _PLAIN_PATH.fullmatch(after):
-                return None
+            if (after.startswith("-") or _COMPUTED.search(after) or not _PLAIN_PATH.fullmatch(after)
+                    or not ("/" in after or after.endswith(".conf"))):
+                return None  # an option, a computed word, or a word of a script that is no file
             return ConfigFile(server, after, field if line.where.command_line else line.where.field)
     return None
 
@@ -435,8 +450,8 @@ def _is_sentinel(c: Container, lines: list[Line], env: dict, config: ConfigFile 
                 return True
     if config is not None and config.path.endswith("sentinel.conf"):
         return True
-    first, _, from_command = _first_word(c)
-    if first is not None and not from_command and first.endswith("sentinel.conf"):
+    _, given = _start(c)
+    if given is not None and given[0].endswith("sentinel.conf"):
         return True
     entry = env.get("SENTINEL")
     if entry is not None and (entry.get("value", "string", "boolean") is True
@@ -531,7 +546,10 @@ def _check_container(ctx, c: Container, options, servers: frozenset[str]) -> Ite
     if not authenticated or open_default:
         if open_default and authenticated:
             why = "its ACL user default is on with nopass"
-        elif not bitnami and any("PASSWORD" in n.upper() for n in env):
+        elif bitnami:
+            why = ("no requirepass, aclfile, ACL user or password variable is set, or ALLOW_EMPTY_PASSWORD "
+                   "lets the password be empty")
+        elif any("PASSWORD" in n.upper() for n in env):
             why = ("no requirepass, aclfile or ACL user is set; settings from environment variables are not "
                    "read: exempt the workload if its image turns them into configuration")
         else:
