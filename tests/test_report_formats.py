@@ -446,8 +446,22 @@ def test_two_problems_on_one_field_stay_two_in_every_report() -> None:
     prints = {(f["overlay"], f["message"]): f["fingerprint"] for f in json.loads(json_report.render(report))["findings"]}
     assert prints[("overlays/dev", "needs a password")] == prints[("overlays/prod", "needs a password")]
     assert prints[("overlays/dev", "needs a password")] != prints[("overlays/dev", "needs a memory bound")]
-    # One problem alone keeps the plain fingerprint, as before.
-    single = _report(_finding("needs a password")).defects()
+    # The first problem at a field keeps the field's plain fingerprint (an alert raised before a second
+    # problem appeared there keeps its identity); a lone problem too.
     from policycheck.report import fingerprint
 
+    single = _report(_finding("needs a password")).defects()
     assert single[0].fingerprint == fingerprint(single[0].first)
+    assert defects[0].fingerprint == single[0].fingerprint
+
+
+def test_sibling_problems_never_share_a_fingerprint_across_baseline_states() -> None:
+    """With --base REF, one problem at a field may be baseline and the other new: different groups,
+    still different fingerprints (code scanning would merge two results that share one)."""
+    old, new = _finding("needs a password"), _finding("needs a memory bound")
+    old.baseline = True
+    defects = _report(old, new).defects()
+    assert len(defects) == 2 and len({d.fingerprint for d in defects}) == 2
+    exempted = _finding("needs a memory bound", exemption="a cache")
+    defects = _report(_finding("needs a password"), exempted).defects()
+    assert len(defects) == 2 and len({d.fingerprint for d in defects}) == 2

@@ -77,26 +77,32 @@ class Report:
 
         A defect holds at most one finding per overlay: two findings of one rule on the same field of
         the same object (two different problems a rule reports there) are two defects, paired across
-        overlays by their message. Such siblings get fingerprints of their own, made from the shared
-        one and the message, so no report merges or drops one of them."""
-        groups: dict[tuple[str, bool, bool], list[Defect]] = {}
+        overlays by their message. The first problem at a field keeps the field's fingerprint, so an
+        alert already raised keeps its identity; each further one gets a fingerprint made from it and
+        its message. Siblings are counted across exemption and baseline states, so no two defects
+        share a fingerprint."""
+        groups: dict[tuple[str, bool, bool], list[tuple[Defect, set[str]]]] = {}
+        siblings: dict[str, list[Defect]] = {}
         order: list[Defect] = []
         for f in sorted(self.findings, key=Finding.sort_key):
-            key = (fingerprint(f), f.exempted, f.baseline)
-            siblings = groups.setdefault(key, [])
-            free = [d for d in siblings if f.obj.overlay not in d.overlays]
-            home = next((d for d in free if d.first.message == f.message), free[0] if free else None)
+            plain = fingerprint(f)
+            overlay = f.obj.overlay
+            candidates = [(d, seen) for d, seen in groups.setdefault((plain, f.exempted, f.baseline), [])
+                          if overlay not in seen]
+            home = next((c for c in candidates if c[0].first.message == f.message),
+                        candidates[0] if candidates else None)
             if home is not None:
-                home.findings.append(f)
+                home[0].findings.append(f)
+                home[1].add(overlay)
                 continue
-            defect = Defect(key[0], [f])
-            siblings.append(defect)
+            defect = Defect(plain, [f])
+            groups[(plain, f.exempted, f.baseline)].append((defect, {overlay}))
+            siblings.setdefault(plain, []).append(defect)
             order.append(defect)
-        for siblings in groups.values():
-            if len(siblings) > 1:
-                for defect in siblings:
-                    text = f"{defect.fingerprint}\x1f{defect.first.message}"
-                    defect.fingerprint = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        for same in siblings.values():
+            for defect in same[1:]:
+                text = f"{defect.fingerprint}\x1f{defect.first.message}"
+                defect.fingerprint = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return order
 
     def all_notes(self) -> list[str]:
