@@ -462,8 +462,9 @@ def _unwrap(stderr: str) -> str:
     text = " ".join(stderr.split())
     marker = "recursed accumulation of path "
     if marker in text:
-        quoted = text[text.rindex(marker) - 1] == '"'  # kustomize %q-quotes the nested error
-        text = text[text.rindex(marker) + len(marker):]
+        at = text.rindex(marker)
+        quoted = at > 0 and text[at - 1] == '"'  # kustomize %q-quotes the nested error
+        text = text[at + len(marker):]
         if quoted and text.endswith('"'):
             text = text[:-1]
         # The innermost directory names where the cause is (a base or a component).

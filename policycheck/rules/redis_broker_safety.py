@@ -79,8 +79,11 @@ It reports:
    after it is still reported).
 
 Every finding is on the workload, so one exemption annotation covers its
-Redis; each is at its own field, so two findings of one container never
-share a line. A setting read from a mounted file is reported at the volume
+Redis. Each finding is at the field that causes it: no password at
+`command` (else `args`, else `image`), no `maxmemory` at the memory limit
+(at the same field as no password when there is no limit: then both share a
+line, and every report still shows both), a setting on the command line at
+its argument. A setting read from a mounted file is reported at the volume
 that mounts it, and the message names the ConfigMap or Secret (as written,
 without the hash kustomize appends to a generated one) and the key. No
 message shows a password or any other value of the configuration except a

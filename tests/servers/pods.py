@@ -514,7 +514,13 @@ def _resolve_env(c: Container) -> dict[str, str]:
 def _probe(raw: Mapping[str, Any], c: Container) -> Probe:
     timeout = int(raw.get("timeoutSeconds", 1))
     if "exec" in raw:
-        return Probe("exec", command=list(raw["exec"].get("command") or []), timeout_seconds=timeout, raw=dict(raw))
+        # The kubelet expands an exec probe's command with the container's env entries alone: a literal
+        # value as written, a valueFrom entry as "" (no Secret or downward API value reaches a probe's
+        # argv), and $$ as $.
+        static = {e["name"]: "" if "valueFrom" in e else str(e.get("value", ""))
+                  for e in c.spec.get("env") or [] if isinstance(e, Mapping) and isinstance(e.get("name"), str)}
+        command = [expand(str(word), static) for word in raw["exec"].get("command") or []]
+        return Probe("exec", command=command, timeout_seconds=timeout, raw=dict(raw))
     for handler in ("tcpSocket", "httpGet", "grpc"):
         if handler in raw:
             body = raw[handler]

@@ -56,7 +56,8 @@ def _objects() -> list[dict]:
                      ],
                      "resources": {"limits": {"memory": "300M", "cpu": "250m"}},
                      "securityContext": {"runAsUser": 1000},
-                     "readinessProbe": {"exec": {"command": ["check", "--dir=/data"]}, "timeoutSeconds": 3},
+                     "readinessProbe": {"exec": {"command": ["check", "--dir=/data", "$(GREETING)", "$(USER)", "$$x",
+                                                          "$(cat /x)"]}, "timeoutSeconds": 3},
                      "livenessProbe": {"tcpSocket": {"port": "db"}},
                      "volumeMounts": [
                          {"name": "data", "mountPath": "/data"},
@@ -92,7 +93,10 @@ def test_argv_expands_from_the_final_env(c: pods.Container) -> None:
 
 
 def test_probes_security_context_and_ports(c: pods.Container) -> None:
-    assert c.probes["readiness"].command == ["check", "--dir=/data"] and c.probes["readiness"].timeout_seconds == 3
+    # As the kubelet expands a probe: env values as written (GREETING's own references stay), a valueFrom
+    # entry (USER) as "", $$ as $, and what names no variable as written.
+    assert c.probes["readiness"].command == ["check", "--dir=/data", "hi $(USER) $(LATER)", "", "$x", "$(cat /x)"]
+    assert c.probes["readiness"].timeout_seconds == 3
     assert c.probes["liveness"].handler == "tcpSocket" and c.probes["liveness"].port == 5432
     assert (c.run_as_user, c.run_as_group, c.fs_group) == (1000, 70, 70)
     assert c.security_context["runAsNonRoot"] is True

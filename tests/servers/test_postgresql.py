@@ -59,6 +59,11 @@ class Postgres:
              "-c", f"unix_socket_directories={self.socket_dir}"],
             self.pgdata.parent / f"postgres-{self.port}.log", env=self.env())
         wait_until("postgres to accept connections", lambda: tcp_open("127.0.0.1", self.port), self.server)
+        # The port opens before PostgreSQL takes connections ("the database system is starting up"):
+        # wait for that too, so a probe run right after start() judges a started server.
+        ready = [self.binaries.pg_isready, "--host=127.0.0.1", f"--port={self.port}", "--timeout=2"]
+        wait_until("postgres to finish starting",
+                   lambda: self.user.run(ready, env=self.env(), timeout=10).returncode == 0, self.server)
 
     def stop(self) -> None:
         if self.server is not None:

@@ -358,14 +358,12 @@ def test_the_password_is_in_no_command_line_nor_environment(redis: RedisPod) -> 
     assert os.path.realpath(proc / "exe") == os.path.realpath(redis.binaries.redis_server)
     uid = next(line.split()[1] for line in (proc / "status").read_text().splitlines() if line.startswith("Uid:"))
     assert int(uid) == redis.user.uid
-    cmdline, environ = (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes()
+    cmdline = (proc / "cmdline").read_bytes()
     assert cmdline.startswith(f"redis-server 127.0.0.1:{redis.port}".encode())  # Redis's process title
-    # Redis writes that title over its original argv and environment, so /proc/<pid>/environ is
-    # blank here: the environment redis-server was started with is checked through the stub in
-    # test_start_sh_execs_redis_server_with_the_config_and_its_arguments.
-    secret = redis.password.encode()
-    assert secret not in cmdline
-    assert secret not in environ
+    # Redis writes that title over its original argv and environment, so /proc/<pid>/environ says
+    # nothing here: the arguments and environment redis-server is started with are checked through
+    # the stub in test_start_sh_execs_redis_server_with_the_config_and_its_arguments.
+    assert redis.password.encode() not in cmdline
     runtime = redis.runtime_conf.stat()
     assert stat.S_IMODE(runtime.st_mode) == 0o600
     assert runtime.st_uid == redis.user.uid
@@ -564,6 +562,11 @@ REFUSALS = [
     pytest.param("good-password", "", "REDIS_MEMORY_LIMIT_MIB", id="memory-empty"),
     pytest.param("good-password", "256Mi", "REDIS_MEMORY_LIMIT_MIB", id="memory-with-unit"),
     pytest.param("good-password", "-1", "REDIS_MEMORY_LIMIT_MIB", id="memory-negative"),
+    pytest.param("good-password", "0256", "REDIS_MEMORY_LIMIT_MIB", id="memory-leading-zero"),
+    pytest.param("good-password", "1234567890", "REDIS_MEMORY_LIMIT_MIB", id="memory-too-many-digits"),
+    pytest.param("good-password", "0", "REDIS_MEMORY_LIMIT_MIB", id="memory-zero"),
+    # 70 % of 1 MiB is 0 in whole megabytes: Redis would read maxmemory 0 as no bound.
+    pytest.param("good-password", "1", "leaves Redis no room", id="memory-too-small"),
 ]
 
 
@@ -650,6 +653,16 @@ def rotation_commands() -> list[str]:
     return lines
 
 
+def rotation_wait() -> str:
+    """The line of docs/deployment.md that waits for the kubelet to refresh the mounted Secret."""
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    block = re.search(r"```bash\n# rotate the redis password\n(.*?)```", text, re.S)
+    assert block
+    [line] = [line for line in block.group(1).splitlines() if line.startswith("until ")]
+    assert KUBECTL_EXEC.replace(" -i", "") in line
+    return line
+
+
 def test_the_documented_rotation_keeps_clients_connected(spare: RedisPod) -> None:
     old, new = spare.password, "rotated-" + spare.password[::-1]
     spare.start()
@@ -671,8 +684,15 @@ def test_the_documented_rotation_keeps_clients_connected(spare: RedisPod) -> Non
     assert run(add) == "OK"
     assert auth_reply(spare.port, old) == "OK"
     assert auth_reply(spare.port, new) == "OK"
-    # Step 2 as the pod sees it: the kubelet writes the new password into the mounted Secret.
+    # Step 4 waits while the pod's file still holds the old password (bounded here by a timeout)...
+    wait = spare.mounts.remap(rotation_wait().replace(KUBECTL_EXEC.replace(" -i", ""), ""))
+    env = {**spare.env(), "REDIS_PASSWORD": new}
+    with pytest.raises(subprocess.TimeoutExpired):
+        spare.user.run(["bash", "-c", wait], env=env, timeout=2)
+    # ... and ends once the kubelet has written the new password into the mounted Secret (step 2 as the
+    # pod sees it). The probe passes with it, before and after the old password is forgotten.
     rewrite(spare.secret_file, new)
+    assert spare.user.run(["bash", "-c", wait], env=env, timeout=20).returncode == 0
     assert spare.run_probe(readiness)
     assert run(forget) == "OK"
     reply = auth_reply(spare.port, old)
