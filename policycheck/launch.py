@@ -463,12 +463,14 @@ def _unwrap(stderr: str) -> str:
     marker = "recursed accumulation of path "
     if marker in text:
         at = text.rindex(marker)
-        quoted = at > 0 and text[at - 1] == '"'  # kustomize %q-quotes the nested error
+        quoted = at > 0 and text[at - 1] == '"'  # kustomize %q-quotes the nested error, once per level
         text = text[at + len(marker):]
-        if quoted and text.endswith('"'):
-            text = text[:-1]
+        if quoted:
+            text = re.sub(r'(?:\\*")+$', "", text)
         # The innermost directory names where the cause is (a base or a component).
         text = re.sub(r"^'([^']*)':\s*", lambda m: f"{_shown_path(m.group(1))}: ", text)
+    # A Go pointer printed with %v (a generator's address): different on every run, and says nothing.
+    text = re.sub(r"\s?&\{0x[0-9a-f]{1,16}(?: [^{}]{0,40})?\}", "", text)
     text = re.sub(r"'?: must build at directory: .*$", "", text)
     text = re.sub(r"accumulating resources: accumulation err='accumulating resources from '([^']+)':\s*",
                   r"\1: ", text)

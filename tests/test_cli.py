@@ -220,6 +220,22 @@ def test_bad_input_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
         assert out.stdout == ""
 
 
+def test_a_failure_deep_in_components_reads_as_one_plain_line(tmp_path: Path) -> None:
+    """kustomize quotes each nested error once more and prints a generator's address and the id of the
+    object it misses as Go dumps: the line names the innermost directory and <Kind/name>, without
+    the address (it changes on every run) or the quotes left over from the nesting."""
+    component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+    _write(tmp_path, {
+        "o/kustomization.yaml": "components: [../outer]\n",
+        "outer/kustomization.yaml": component + "components: [../inner]\n",
+        "inner/kustomization.yaml": component + "configMapGenerator:\n  - {name: settings, behavior: merge, literals: [a=b]}\n",
+    })
+    out = run("o", cwd=tmp_path, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr == ("policycheck: o: kustomize build failed: inner: merging from generator: id <ConfigMap/settings> "
+                          "does not exist; cannot merge or replace\n")
+
+
 def test_searching_a_tree_finds_overlays_not_bases() -> None:
     out = run(".", "--format", "json")
     paths = [o["path"] for o in json.loads(out.stdout)["overlays"]]
