@@ -7,12 +7,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from policycheck.config import Profile
 from policycheck.model import K8sObject
-from policycheck.render import Rendered
+from policycheck.render import Rendered, render
 from policycheck.rules.redis_broker_safety import redis_size
 from tests.rulekit import FIXTURES, fixture_findings, run
 
@@ -31,11 +32,16 @@ def test_each_case_at_its_line() -> None:
         ("StatefulSet/copied", "- /data/conf/redis.conf"),
         ("Deployment/bitnami", "value: --maxmemory 256mb"),
         ("Deployment/sidecar", "command:"),
+        ("Deployment/allowempty", 'value: "yes"'),
+        ("Deployment/included", "name: included-config"),
     ]
     concerns = ["requires no password", "password on a command line", "sets no maxmemory",
                 "above 90 % of its memory limit 256Mi", "maxmemory-policy allkeys-lru",
                 "runs redis-server with /data/conf/redis.conf, which no ConfigMap or Secret of the overlay mounts",
-                "maxmemory 256mb (in REDIS_EXTRA_FLAGS), above 90 %", "container cache requires no password"]
+                "maxmemory 256mb (in REDIS_EXTRA_FLAGS), above 90 %", "container cache requires no password",
+                "ALLOW_EMPTY_PASSWORD lets clients in without a password",
+                "includes /run/redis/auth.conf (ConfigMap included-config, key redis.conf), which no ConfigMap or "
+                "Secret of the overlay mounts: its password cannot be checked"]
     assert all(c in f.message for c, f in zip(concerns, found, strict=True))
     # No message repeats a password, nor what came from a Secret or an ACL line.
     assert not any("not-shown" in f.message or "VALKEY_PASSWORD" in f.message for f in found)
@@ -275,11 +281,24 @@ def test_bitnami_environment() -> None:
     for image in ("bitnami/redis:7", "docker.io/bitnami/valkey:8", "r.example.com/bitnami/redis:7"):
         for name in ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "VALKEY_PASSWORD", "VALKEY_PASSWORD_FILE"):
             assert messages(redis({"image": image, "env": [{"name": name, **secret}, bounded]})) == [], (image, name)
-    # Empty passwords allowed: the variable is not trusted.
-    allow = {"name": "ALLOW_EMPTY_PASSWORD", "value": "yes"}
-    [open_] = messages(redis({"image": "bitnami/redis:7", "env": [{"name": "REDIS_PASSWORD", **secret}, allow,
-                                                                  bounded]}))
-    assert "requires no password" in open_ and "ALLOW_EMPTY_PASSWORD" in open_
+    # ALLOW_EMPTY_PASSWORD only lets the password be empty: Bitnami's scripts set requirepass whenever it
+    # is not, so a literal password or any valueFrom still counts.
+    for allowed in ("yes", "true", True, "no"):
+        allow = {"name": "ALLOW_EMPTY_PASSWORD", "value": allowed}
+        for password in (secret, {"value": "hunter2"}, {"value": "/run/secrets/p"}):
+            env = [{"name": "REDIS_PASSWORD", **password}, allow, bounded]
+            assert messages(redis({"image": "bitnami/redis:7", "env": env})) == [], (allowed, password)
+    # An empty or absent password with ALLOW_EMPTY_PASSWORD yes/true: no password, at that entry's value.
+    for password in ([], [{"name": "REDIS_PASSWORD", "value": ""}]):
+        for allowed in ("yes", "TRUE", True):
+            env = [*password, {"name": "ALLOW_EMPTY_PASSWORD", "value": allowed}, bounded]
+            [open_] = findings(redis({"image": "bitnami/redis:7", "env": env}))
+            assert open_.field == f"{C}.env[{len(password)}].value"
+            assert "requires no password (ALLOW_EMPTY_PASSWORD lets clients in without a password" in open_.message
+    # Without ALLOW_EMPTY_PASSWORD, at the image (Bitnami refuses to start; a requirepass may be elsewhere).
+    [none] = findings(redis({"image": "bitnami/redis:7", "env": [{"name": "REDIS_PASSWORD", "value": ""}, bounded]}))
+    assert none.field == f"{C}.image"
+    assert "(no requirepass, aclfile, ACL user or password variable is set)" in none.message
     # --requirepass among the extra flags is on the command line.
     flags = {"name": "REDIS_EXTRA_FLAGS", "value": "--requirepass hunter2 --maxmemory 100mb"}
     [finding] = findings(redis({"image": "bitnami/redis:7", "env": [flags]}))
@@ -314,3 +333,92 @@ def test_generated_names_without_their_hash() -> None:
                 [{"name": "c", "configMap": {"name": "conf-5f8g9k2m4h"}}])
     found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml"), conf]), {RULE})
     assert [f.message.split(",")[0] for f in found] == ["Redis container redis sets maxmemory 0 (ConfigMap conf"]
+
+
+def test_a_generated_secret_with_wrapped_base64_is_read(tmp_path, kustomize) -> None:  # noqa: ANN001
+    """kustomize wraps a long base64 value over lines of 70 characters: the Secret is still read."""
+    conf = "requirepass a-long-password-that-makes-the-value-wrap\nmaxmemory 100mb\n"
+    assert len(conf.encode()) > 51  # more than one line of base64
+    (tmp_path / "redis.conf").write_text(conf)
+    (tmp_path / "redis.yaml").write_text(yaml.safe_dump(redis(
+        {"args": ["/etc/redis/redis.conf"], "volumeMounts": [{"name": "c", "mountPath": "/etc/redis"}]},
+        [{"name": "c", "secret": {"secretName": "redis-conf"}}])))
+    (tmp_path / "kustomization.yaml").write_text(
+        "namespace: demo\nresources: [redis.yaml]\nsecretGenerator:\n  - name: redis-conf\n    files: [redis.conf]\n")
+    rendered = render(tmp_path, kustomize)
+    [secret] = [o for o in rendered.objects if o.kind == "Secret"]
+    assert "\n" in secret.doc["data"]["redis.conf"].strip()  # really wrapped
+    assert run(rendered, {RULE}) == []
+    # The same render without the password: the Secret's maxmemory is still read, only the password is missing.
+    (tmp_path / "redis.conf").write_text("# " + "x" * 60 + "\nmaxmemory 100mb\n")
+    [finding] = run(render(tmp_path, kustomize), {RULE})
+    assert "requires no password" in finding.message
+
+
+def test_an_unreadable_file_names_only_what_is_missing() -> None:
+    [finding] = findings(redis({"command": ["redis-server", "/data/redis.conf", "--maxmemory", "100mb"]}))
+    assert finding.field == f"{C}.command[1]"
+    assert finding.message == (
+        "Redis container redis runs redis-server with /data/redis.conf, which no ConfigMap or Secret of the overlay "
+        "mounts: its password cannot be checked (exempt the workload with the reason once checked)")
+    [finding] = findings(redis({"command": ["redis-server", "/data/redis.conf", "--aclfile", "/a"]}))
+    assert "its memory bound cannot be checked" in finding.message
+
+
+INCLUDE_MOUNT = {"volumeMounts": [{"name": "c", "mountPath": "/etc/redis"}, {"name": "run", "mountPath": "/run/redis"}]}
+INCLUDE_VOLUMES = [{"name": "c", "configMap": {"name": "conf"}}, {"name": "run", "emptyDir": {}}]
+
+
+def test_an_include_no_mount_provides_cannot_be_checked() -> None:
+    conf = config_map("conf", {"redis.conf": "maxmemory-policy noeviction\ninclude /run/redis/auth.conf\n"})
+    doc = redis({"command": ["redis-server", "/etc/redis/redis.conf"], **INCLUDE_MOUNT}, INCLUDE_VOLUMES)
+    [finding] = findings(doc, conf)
+    assert finding.field == "spec.template.spec.volumes[0].configMap.name"
+    assert finding.message == (
+        "Redis container redis includes /run/redis/auth.conf (ConfigMap conf, key redis.conf), which no ConfigMap "
+        "or Secret of the overlay mounts: its password and memory bound cannot be checked (exempt the workload "
+        "with the reason once checked)")
+    # Only what is still missing: here the memory bound is set in redis.conf.
+    bounded = config_map("conf", {"redis.conf": "maxmemory 100mb\ninclude /run/redis/auth.conf\n"})
+    [finding] = findings(doc, bounded)
+    assert "its password cannot be checked" in finding.message
+    # Nothing missing: nothing to say about the include.
+    full = config_map("conf", {"redis.conf": "requirepass x\nmaxmemory 100mb\ninclude /run/redis/auth.conf\n"})
+    assert findings(doc, full) == []
+    # An include a mounted file provides is read (a glob or a relative path too), and what it lacks is reported.
+    for include in ("/etc/redis/auth.conf", "/etc/redis/*.conf", "redis/auth.conf"):
+        provided = config_map("conf", {"redis.conf": f"include {include}\n", "auth.conf": "requirepass x\n"})
+        assert [f.message.split(":")[0] for f in findings(doc, provided)] == [
+            "Redis container redis sets no maxmemory"], include
+    # On the command line, at its argument; a computed path names nothing.
+    [finding] = findings(redis({"args": ["--include", "/run/x.conf"]}))
+    assert finding.field == f"{C}.args[0]" and "includes /run/x.conf, which" in finding.message
+    assert len(findings(redis({"args": ["--include", "$(CONF)"]}))) == 2
+
+
+def test_an_include_a_counted_script_writes_is_accounted_for() -> None:
+    """Like base/redis: start.sh, from the same ConfigMap, writes requirepass and maxmemory into the include."""
+    script = ("printf 'requirepass %s\\nmaxmemory %smb\\n' \"$auth\" \"$m\" > /run/redis/runtime.conf\n"
+              "exec redis-server /etc/redis/redis.conf\n")
+    conf = config_map("conf", {"redis.conf": "include /run/redis/runtime.conf\n", "start.sh": script})
+    doc = redis({"command": ["sh", "/etc/redis/start.sh"], **INCLUDE_MOUNT}, INCLUDE_VOLUMES)
+    assert findings(doc, conf) == []
+    # A script that writes only the password: the memory bound still cannot be checked.
+    partial = config_map("conf", {"redis.conf": "include /run/redis/runtime.conf\n",
+                                  "start.sh": script.replace("\\nmaxmemory %smb", "")})
+    [finding] = findings(doc, partial)
+    assert "includes /run/redis/runtime.conf (ConfigMap conf, key redis.conf)" in finding.message
+    assert "its memory bound cannot be checked" in finding.message
+
+
+def test_a_sentinel_started_by_a_mounted_script_is_not_checked() -> None:
+    mount = {"command": ["sh", "/s/start.sh"], "volumeMounts": [{"name": "s", "mountPath": "/s"}]}
+    volumes = [{"name": "s", "configMap": {"name": "s"}}]
+    for line in ("exec redis-server --port 26379 --sentinel", "exec redis-server /s/sentinel.conf --sentinel",
+                 "exec redis-sentinel /s/sentinel.conf", "cp /s/s.conf /d; exec /usr/bin/valkey-sentinel /d"):
+        script = config_map("s", {"start.sh": f"set -e\n{line}\n"})
+        assert messages(redis(mount, volumes), script) == [], line
+    # A server whose script asks a Sentinel (by its host name) where the primary is: still a server.
+    script = config_map("s", {"start.sh": "redis-cli -h redis-sentinel -p 26379 sentinel masters\n"
+                                          "exec redis-server --maxmemory 1mb\n"})
+    assert ["requires no password" in m for m in messages(redis(mount, volumes), script)] == [True]

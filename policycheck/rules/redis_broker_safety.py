@@ -27,7 +27,10 @@ container that runs the server is checked:
   `redis.conf` somewhere) is not a server.
 
 Sentinels hold no data and are skipped: `redis-sentinel`,
-`valkey-sentinel` or `--sentinel` on the command line, a configuration file
+`valkey-sentinel` or `--sentinel` on the command line, or in a counted
+mounted script (see below) a line that starts the server with `--sentinel`
+or runs `redis-sentinel`/`valkey-sentinel` (as its program, not as a host
+name: `redis-cli -h redis-sentinel` is no Sentinel); a configuration file
 ending in `sentinel.conf`, env `SENTINEL` set to `true`/`yes`, or container
 ports that are all 26379.
 
@@ -37,22 +40,30 @@ container that it uses: a mounted file counts when `command`/`args`, or a
 file already counted, names its path (`sh /etc/redis/start.sh` counts
 `start.sh`, which names `/etc/redis/redis.conf`); a container with neither
 `command` nor `args` counts every mounted file, since only the image's
-entrypoint knows which it reads. Comment lines are skipped. For a Bitnami
-image (a repository under a `bitnami/` path: `bitnami/redis`,
-`bitnami/valkey`, ...), the literal value of `REDIS_EXTRA_FLAGS` or
-`VALKEY_EXTRA_FLAGS` is more command-line words, and `REDIS_PASSWORD`,
-`REDIS_PASSWORD_FILE`, `VALKEY_PASSWORD` or `VALKEY_PASSWORD_FILE` (a value
-or a `valueFrom`) is a password, unless `ALLOW_EMPTY_PASSWORD` is `yes` or
-`true`. Other images' environment variables are not read.
+entrypoint knows which it reads. An `include` counts the mounted files it
+names (a glob: those it matches; a relative path: those whose path ends with
+it). A Secret's `data` is read decoded (also when kustomize wraps a long
+value over several lines). Comment lines are skipped. For a Bitnami image (a
+repository under a `bitnami/` path: `bitnami/redis`, `bitnami/valkey`,
+...), the literal value of `REDIS_EXTRA_FLAGS` or `VALKEY_EXTRA_FLAGS` is
+more command-line words, and a non-empty value or any `valueFrom` of
+`REDIS_PASSWORD`, `REDIS_PASSWORD_FILE`, `VALKEY_PASSWORD` or
+`VALKEY_PASSWORD_FILE` is a password, whatever `ALLOW_EMPTY_PASSWORD` says
+(Bitnami's scripts set `requirepass` whenever the password is not empty;
+`ALLOW_EMPTY_PASSWORD` only lets it be empty). Other images' environment
+variables are not read.
 
 It reports:
 
 1. no authentication: no `requirepass` with a value, no `aclfile`, no ACL
    line `user <name> ... on ...` without `nopass`, and no Bitnami password
    variable (a `user default on nopass` line lets anyone in whatever else is
-   set). Reported at the container's `command` (else `args`, else `image`).
-   When the environment names a `*PASSWORD*` variable the image may read,
-   the message says environment variables are not read;
+   set). Reported at the container's `command` (else `args`, else `image`);
+   for a Bitnami image with no password and `ALLOW_EMPTY_PASSWORD` `yes`/`true`,
+   at that variable's value, and the message says it lets clients in without
+   a password. When the environment of another image names a `*PASSWORD*`
+   variable the image may read, the message says environment variables are
+   not read;
 2. `--requirepass` with a value on a command line (in `command`/`args`, a
    Bitnami `*_EXTRA_FLAGS` or a mounted script), literal or `$(VAR)`, at
    the argument that sets it (`--requirepass ""` is only "no password");
@@ -69,26 +80,34 @@ It reports:
 5. a `maxmemory-policy` that is not in `policies` (default `noeviction`),
    at the argument that sets it. No `maxmemory-policy` at all is Redis's
    default, `noeviction`: accepted;
-6. instead of 1 and 3, when the server is started with a configuration file
-   (the first word after `redis-server`/`valkey-server`, when it is a path
-   and not an option, or the `.conf` file the entrypoint is given) that no mounted
+6. instead of 1 and 3, when the configuration reads a file that no mounted
    ConfigMap or Secret of the overlay provides (an `emptyDir` an init
-   container fills, a file baked into the image): one finding, at the
-   argument naming it, that its password and memory bound cannot be
-   checked. What the command line sets still counts (a `--requirepass`
-   after it is still reported).
+   container or a script fills, a file baked into the image): the file the
+   server is started with (the first word after `redis-server`/`valkey-server`,
+   when it is a path and not an option, or the `.conf` file the entrypoint
+   is given), else the first `include <path>` (or `--include`) with a
+   literal path. One finding, at the argument naming the file (at the volume
+   of the mounted file that holds the `include`), that what is still missing
+   after every counted text is read (the password, the memory bound, or
+   both) cannot be checked; the message names only that. Nothing missing:
+   nothing is said (base/redis's `start.sh` writes `requirepass` and
+   `maxmemory` into the file `redis.conf` includes, and is counted). What
+   the command line sets still counts (a `--requirepass` after it is still
+   reported). An eviction policy such a file sets is not seen.
 
 Every finding is on the workload, so one exemption annotation covers its
 Redis. Each finding is at the field that causes it: no password at
-`command` (else `args`, else `image`), no `maxmemory` at the memory limit
-(at the same field as no password when there is no limit: then both share a
-line, and every report still shows both), a setting on the command line at
-its argument. A setting read from a mounted file is reported at the volume
-that mounts it, and the message names the ConfigMap or Secret (as written,
-without the hash kustomize appends to a generated one) and the key. No
-message shows a password or any other value of the configuration except a
-literal size, a known eviction policy name and the path of an unreadable
-configuration file.
+`command` (else `args`, else `image`; Bitnami's `ALLOW_EMPTY_PASSWORD` at its
+value), no `maxmemory` at the memory limit (else where no password would
+be), a setting on the command line at its argument. A setting read from a
+mounted file is reported at the volume that mounts it, and the message names
+the ConfigMap or Secret (as written, without the hash kustomize appends to a
+generated one) and the key. Findings can share a line: no password and no
+`maxmemory` when there is no memory limit, several settings of one `sh -c`
+string, of one `*_EXTRA_FLAGS` value or of one mounted volume; every report
+still shows each. No message shows a password or any other value of the
+configuration except a literal size, a known eviction policy name and the
+path of an unreadable configuration or included file.
 
 A Redis used as a cache, where evicting keys is the point (`allkeys-lru`),
 is not a broker: exempt its workload with
@@ -148,6 +167,7 @@ import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from policycheck.k8s import Container, parse_quantity, requests_and_limits
 from policycheck.rules._images import parse as parse_image
@@ -188,6 +208,12 @@ _COMPUTED = re.compile(r"[$%`{]")
 _NAMES = re.compile(r"[\w.+-]+")
 # A configuration file path a message may repeat.
 _PLAIN_PATH = re.compile(r"[\w./@+-]{1,200}")
+# An include's path: a plain path, or a glob (Redis 7 reads every file that matches).
+_INCLUDE_PATH = re.compile(r"[\w./@+*?\[\]-]{1,200}")
+# The path of each include in a text: the files it names (a relative path, a glob) are read.
+_INCLUDE_WORD = re.compile(r"(?:^|[\s'\"])-{0,2}include\s+([\w./@+*?\[\]-]{1,200})", re.IGNORECASE)
+# Words after which a script's word is the program it runs.
+_RUNS_NEXT = frozenset({"exec", "nohup", "then", "do", "else", "&&", "||", "|", "&", ";", "time", "command"})
 # kustomize's content hash on a generated ConfigMap or Secret.
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{10}\Z")
 # One Redis configuration read is at most this long (a larger mounted value is read in part).
@@ -272,8 +298,9 @@ class MountedFile:
 
 
 def _decoded(value: str) -> str | None:
+    """A Secret's data value decoded; kustomize wraps a long one over several lines, so blanks are dropped."""
     try:
-        return base64.b64decode(value, validate=True).decode("utf-8")
+        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         return None
 
@@ -365,12 +392,19 @@ def _configuration(ctx, c: Container, flags: list[Line]) -> tuple[list[Line], li
     while texts:
         text = texts.pop()
         for index, f in enumerate(files):
-            if index not in used and f.path in text:
+            if index not in used and (f.path in text or any(_includes(i, f.path)
+                                                               for i in _INCLUDE_WORD.findall(text))):
                 used.add(index)
                 file_lines = _text_lines(f.text, f.where)
                 lines.extend(file_lines)
                 texts.append(" ".join(w for line in file_lines for w, _ in line.words))
     return lines, files
+
+
+def _includes(include: str, path: str) -> bool:
+    """Whether `include <include>` reads the file at ``path``: a glob matches it (Redis 7 reads every match),
+    a relative path is the end of it (Redis resolves it from its working directory, unknown here)."""
+    return fnmatchcase(path, include if include.startswith("/") else f"*/{include}")
 
 
 def _names(word: str) -> list[str]:
@@ -444,13 +478,27 @@ def _config_file(c: Container, lines: list[Line], servers: frozenset[str]) -> Co
     return None
 
 
-def _is_sentinel(c: Container, lines: list[Line], env: dict, config: ConfigFile | None) -> bool:
+def _runs_program(words: list[str], index: int) -> bool:
+    """Whether a script's word at ``index`` is in the place of the program a line runs."""
+    if index == 0:
+        return True
+    before = words[index - 1]
+    return before in _RUNS_NEXT or before.endswith((";", "&", "|"))
+
+
+def _is_sentinel(c: Container, lines: list[Line], env: dict, config: ConfigFile | None,  # noqa: PLR0911
+                 servers: frozenset[str]) -> bool:
     for line in lines:
-        if not line.where.command_line:
-            continue
-        for word, _ in line.words:
-            if word == "--sentinel" or SENTINELS.intersection(_names(word)):
+        words = [w for w, _ in line.words]
+        if line.where.command_line:
+            if any(w == "--sentinel" or SENTINELS.intersection(_names(w)) for w in words):
                 return True
+            continue
+        # A mounted script: the line that starts the server with --sentinel, or that runs a Sentinel.
+        starts_server = any(servers.intersection(_names(w)) for w in words)
+        if (starts_server and "--sentinel" in words) or any(
+                SENTINELS.intersection(_names(w)) and _runs_program(words, i) for i, w in enumerate(words)):
+            return True
     if config is not None and config.path.endswith("sentinel.conf"):
         return True
     _, given = _start(c)
@@ -493,14 +541,38 @@ def _acl_users(lines: list[Line]) -> tuple[bool, bool]:
     return protected, open_default
 
 
-def _env_password(env: dict) -> bool:
-    """A Bitnami image's password variable is set, and empty passwords are not allowed."""
+def _env_password(env: dict) -> tuple[bool, str | None]:
+    """(a Bitnami image's password variable is set: a non-empty value or a valueFrom, the field of
+    ALLOW_EMPTY_PASSWORD's value when it is yes/true). Bitnami's scripts set requirepass whenever the
+    password is not empty; ALLOW_EMPTY_PASSWORD only lets it be empty."""
+    if any(entry.str("value") or entry.has("valueFrom")
+           for name in BITNAMI_PASSWORDS if (entry := env.get(name)) is not None):
+        return True, None
     allow = env.get("ALLOW_EMPTY_PASSWORD")
     allowed = allow.get("value", "string", "boolean") if allow is not None else None
     if allowed is True or str(allowed).lower() in ("yes", "true"):
-        return False
-    return any(entry.str("value") or entry.has("valueFrom")
-               for name in BITNAMI_PASSWORDS if (entry := env.get(name)) is not None)
+        return False, f"{allow.path}.value"
+    return False, None
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A file the configuration reads that no mounted ConfigMap or Secret provides."""
+
+    what: str  # "runs redis-server with /x.conf", "includes /run/a.conf (ConfigMap c, key redis.conf)"
+    field: str
+
+
+def _unprovided_include(lines: list[Line], files: list[MountedFile]) -> Unread | None:
+    """The first `include <path>` (or `--include`) that no mounted file provides; a relative path is
+    compared with the end of the mounted paths, a glob must match one of them. A computed path names nothing."""
+    for line, _, value, field in _directives(lines, "include"):
+        if (value is None or _COMPUTED.search(value) or not _INCLUDE_PATH.fullmatch(value)
+                or not ("/" in value or value.endswith(".conf"))):
+            continue
+        if not any(_includes(value, f.path) for f in files):
+            return Unread(f"includes {value}{line.where.source}", field)
+    return None
 
 
 def _memory_limit(c: Container) -> tuple[float | None, str | None, str | None]:
@@ -528,10 +600,13 @@ def _check_container(ctx, c: Container, options, servers: frozenset[str]) -> Ite
     if not _runs_server(c, lines, servers, bitnami):
         return
     config = _config_file(c, lines, servers)
-    if _is_sentinel(c, lines, env, config):
+    if _is_sentinel(c, lines, env, config, servers):
         return
-    if config is not None and any(f.path == config.path for f in files):
-        config = None  # readable: its lines are among the configuration's
+    unread: Unread | None = None
+    if config is not None and not any(f.path == config.path for f in files):
+        unread = Unread(f"runs {config.server} with {config.path}", config.field)
+    else:
+        unread = _unprovided_include(lines, files)
     obj, name, start_field = c.pod.obj, c.name, _command_field(c)
     missing: list[Problem] = []
 
@@ -544,21 +619,25 @@ def _check_container(ctx, c: Container, options, servers: frozenset[str]) -> Ite
                           "a file from a mounted Secret instead", field, name)
     acl_file = any(value for _, _, value, _ in _directives(lines, "aclfile"))
     acl_protected, open_default = _acl_users(lines)
-    authenticated = (any(value for _, _, value, _ in passwords) or acl_file or acl_protected
-                     or (bitnami and _env_password(env)))
+    env_password, allow_empty = _env_password(env) if bitnami else (False, None)
+    authenticated = any(value for _, _, value, _ in passwords) or acl_file or acl_protected or env_password
+    password_field = start_field
     if not authenticated or open_default:
         if open_default and authenticated:
             why = "its ACL user default is on with nopass"
+        elif allow_empty is not None:
+            why = ("ALLOW_EMPTY_PASSWORD lets clients in without a password, and no password variable, "
+                   "requirepass, aclfile or ACL user is set")
+            password_field = allow_empty
         elif bitnami:
-            why = ("no requirepass, aclfile, ACL user or password variable is set, or ALLOW_EMPTY_PASSWORD "
-                   "lets the password be empty")
+            why = "no requirepass, aclfile, ACL user or password variable is set"
         elif any("PASSWORD" in n.upper() for n in env):
             why = ("no requirepass, aclfile or ACL user is set; settings from environment variables are not "
                    "read: exempt the workload if its image turns them into configuration")
         else:
             why = "no requirepass, aclfile or ACL user is set"
         missing.append(Problem(obj, f"Redis container {name} requires no password ({why}): any pod that reaches "
-                               "it can read, delete or inject queued tasks", start_field, name))
+                               "it can read, delete or inject queued tasks", password_field, name))
 
     # 3 and 4: the memory bound.
     # A maxmemory without a value is a configuration Redis refuses to start with: not this rule's concern.
@@ -567,11 +646,13 @@ def _check_container(ctx, c: Container, options, servers: frozenset[str]) -> Ite
     if not bounds:
         missing.append(Problem(obj, f"Redis container {name} sets no maxmemory: it grows until the kernel kills "
                                "it and queued tasks are lost", limit_field or start_field, name))
-    if missing and config is not None:
-        # What is missing may be in the file nobody can read here: say that, once.
-        yield Problem(obj, f"Redis container {name} runs {config.server} with {config.path}, which no ConfigMap "
-                      "or Secret of the overlay mounts: its password and memory bound cannot be checked (exempt "
-                      "the workload with the reason once checked)", config.field, name)
+    if missing and unread is not None:
+        # What is missing may be in the file nobody can read here: say that, once, naming only what is missing.
+        what = " and ".join(w for w, lacking in (("password", not authenticated or open_default),
+                                                 ("memory bound", not bounds)) if lacking)
+        yield Problem(obj, f"Redis container {name} {unread.what}, which no ConfigMap or Secret of the overlay "
+                      f"mounts: its {what} cannot be checked (exempt the workload with the reason once checked)",
+                      unread.field, name)
     else:
         yield from missing
     percent = options["max-percent"]
