@@ -704,3 +704,46 @@ def test_the_documented_rotation_keeps_clients_connected(spare: RedisPod) -> Non
     spare.start()
     assert isinstance(auth_reply(spare.port, old), Error)
     assert auth_reply(spare.port, new) == "OK"
+
+
+# --- the documented watch and recovery commands of a full broker ---------------------------------
+
+
+def _doc_command(start: str) -> str:
+    """The inline command of docs/deployment.md ("When the broker is full") that starts with ``start``."""
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    section = text[text.index("**When the broker is full.**"):text.index("**Probes.**")]
+    found = [m.group(1) for m in re.finditer(r"`([^`]+)`", section) if m.group(1).startswith(start)]
+    assert len(found) == 1, (start, found)
+    return found[0]
+
+
+def test_the_documented_watch_and_recovery_commands_work(spare: RedisPod) -> None:
+    """Run as written, with only kubectl's exec into the pod replaced by running its command here."""
+    spare.port = free_port()
+    spare.start()
+    try:
+        env = spare.env()
+
+        def run(command: str) -> str:
+            local = re.sub(r"kubectl -n ai-agents exec (-i )?redis-0 -- ", "", command)
+            assert "kubectl" not in local, local
+            assert local.count("redis-cli") == 1, local
+            local = spare.mounts.remap(re.sub(r"\bredis-cli\b", f"redis-cli -p {spare.port}", local))
+            done = spare.user.run(["bash", "-c", local], env=env, timeout=20)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        watched = dict(line.rstrip("\r").split(":", 1) for line in run(_doc_command("kubectl -n ai-agents exec redis-0 "
+                                                                                    "-- sh -c")).splitlines())
+        assert set(watched) == {"used_memory", "maxmemory"}, watched
+        assert int(watched["maxmemory"]) == limit_mib(spare.container) * 70 // 100 * 1048576
+        assert 0 < int(watched["used_memory"]) < int(watched["maxmemory"])
+        raised = int(watched["maxmemory"]) + 1048576
+        recover = _doc_command("printf 'CONFIG SET maxmemory <bytes>")
+        assert run(recover.replace("<bytes>", str(raised))).strip() == "OK"
+        with Resp(spare.port) as r:
+            assert r.call("AUTH", spare.password) == "OK"
+            assert r.call("CONFIG", "GET", "maxmemory") == ["maxmemory", str(raised)]
+    finally:
+        spare.kill()
