@@ -123,6 +123,7 @@ def test_policy_selects_pods_each_way() -> None:
         ("PodDisruptionBudget", "api", "spec.selector", 22),
         ("PodDisruptionBudget", "everything", "spec.selector", 30),
         ("PodDisruptionBudget", "api-server", "spec.selector", 37),
+        ("NetworkPolicy", "prometheus-main", "spec.podSelector", 59),
     }
 
 

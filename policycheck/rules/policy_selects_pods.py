@@ -10,6 +10,17 @@ pod template of the overlay in its namespace.
 - A PodDisruptionBudget without `selector` selects nothing (policy/v1); one
   with an empty selector selects every pod of its namespace, so it fires only
   when the overlay has no pod there.
+- Pods come from the built-in workloads and from custom resources that make
+  pods: any custom resource whose `spec.template` is a pod template (an Argo
+  Rollout), and the Prometheus Operator's Prometheus, PrometheusAgent,
+  Alertmanager and ThanosRuler (`spec.podMetadata.labels` plus the labels the
+  operator sets: `app.kubernetes.io/name: alertmanager`,
+  `app.kubernetes.io/instance: <name>`, `alertmanager: <name>`, ...).
+- When the namespace holds a custom resource whose pods' labels cannot be
+  read from the manifest (an operator's resource of another kind), a policy
+  that selects none of the pods the rule knows is not reported: the pods may
+  be that resource's. Kinds known to make no pods (ServiceMonitor,
+  Certificate, ExternalSecret, ...) do not count.
 
 ## Why is this bad?
 A policy that selects nothing protects nothing, and says it does: usually a
@@ -30,7 +41,7 @@ spec:
 ```
 """
 
-from policycheck.k8s import selector_matches
+from policycheck.rules._pod_sources import pod_sources
 from policycheck.rules.base import Problem
 
 ID = "policy-selects-pods"
@@ -42,6 +53,7 @@ _SELECTOR = {"NetworkPolicy": "podSelector", "PodDisruptionBudget": "selector"}
 
 
 def check(ctx, options):
+    sources = pod_sources(ctx)
     for obj in ctx.of_kind("NetworkPolicy", "PodDisruptionBudget"):
         key = _SELECTOR[obj.kind]
         spec = obj.root.map("spec")
@@ -51,7 +63,9 @@ def check(ctx, options):
         if obj.kind == "PodDisruptionBudget" and not spec.has(key):
             yield Problem(obj, f"PodDisruptionBudget {obj.name} has no selector: it selects no pod", f"spec.{key}")
             continue
-        pods = [p for p in ctx.pods if p.obj.namespace == obj.namespace]
-        if not any(selector_matches(selector, p.labels) for p in pods):
+        pods = sources.in_namespace(obj.namespace)
+        if not any(p.matches(selector) for p in pods):
+            if sources.unknown_in(obj.namespace):
+                continue  # its pods may be those of a custom resource whose labels an operator decides
             where = "of the overlay" if pods else "(the overlay has no pod in its namespace)"
             yield Problem(obj, f"{obj.kind} {obj.name} selects no pod {where}", f"spec.{key}")

@@ -1,0 +1,89 @@
+"""Selectors that must find their pods, Services wired to their pods and their ports, Recreate behind a
+Service: the exact object, field and line of each finding, and the cases that must stay silent."""
+
+from __future__ import annotations
+
+from policycheck.model import K8sObject
+from policycheck.render import Rendered
+from tests.rulekit import FIXTURES, fixture_findings, load, run
+
+
+def hits(rule: str) -> set[tuple[str, str, str | None, int]]:
+    return {(f.obj.kind, f.obj.name, f.field, f.source.line if f.source else 0)
+            for f in fixture_findings(rule, "fires")}
+
+
+def findings(rule: str, *docs: dict) -> list:
+    return run(Rendered("t", [K8sObject(d, "t", "t.yaml") for d in docs]), {rule})
+
+
+def obj(api_version: str, kind: str, name: str, spec: dict, namespace: str = "demo") -> dict:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+# -- service-selector and policy-selects-pods: pods of custom resources -------------------------------------
+
+
+def test_service_selector_lines() -> None:
+    assert hits("service-selector") == {
+        ("Service", "web", "spec.selector", 58),
+        ("Service", "alertmanager-ops", "spec.selector", 85),
+    }
+
+
+def test_policy_selects_pods_custom_resource_lines() -> None:
+    assert ("NetworkPolicy", "prometheus-main", "spec.podSelector", 59) in hits("policy-selects-pods")
+    text = (FIXTURES / "policy-selects-pods" / "fires.yaml").read_text().splitlines()
+    assert text[59 - 1].strip() == "podSelector:"
+
+
+def test_kube_prometheus_alertmanager_and_prometheus_are_pod_sources() -> None:
+    found = run(load(FIXTURES / "policy-selects-pods" / "passes.yaml"), {"policy-selects-pods", "service-selector"})
+    assert found == []
+    found = run(load(FIXTURES / "service-selector" / "passes.yaml"), {"service-selector"})
+    assert found == []
+
+
+def test_every_operator_kind_carries_its_labels() -> None:
+    for kind, name_label, app in (("Prometheus", "prometheus", "prometheus"),
+                                  ("PrometheusAgent", "operator.prometheus.io/name", "prometheus-agent"),
+                                  ("Alertmanager", "alertmanager", "alertmanager"),
+                                  ("ThanosRuler", "thanos-ruler", "thanos-ruler")):
+        cr = obj("monitoring.coreos.com/v1", kind, "main", {})
+        good = obj("v1", "Service", "s", {"selector": {name_label: "main", "app.kubernetes.io/name": app,
+                                                       "app.kubernetes.io/managed-by": "prometheus-operator"}})
+        bad = obj("v1", "Service", "s", {"selector": {name_label: "other"}})
+        assert findings("service-selector", cr, good) == [], kind
+        assert [f.obj.name for f in findings("service-selector", cr, bad)] == ["s"], kind
+        # The same kind in another group is not the operator's: it is an unknown custom resource.
+        stranger = obj("example.com/v1", kind, "main", {})
+        assert findings("service-selector", stranger, bad) == [], kind
+
+
+def test_unknown_custom_resources_make_the_rules_uncertain_in_their_namespace_only() -> None:
+    cluster = obj("postgresql.cnpg.io/v1", "Cluster", "db", {"instances": 3}, namespace="data")
+    svc = obj("v1", "Service", "db", {"selector": {"cnpg.io/cluster": "db"}}, namespace="data")
+    pdb = obj("policy/v1", "PodDisruptionBudget", "db", {"selector": {"matchLabels": {"cnpg.io/cluster": "db"}}},
+              namespace="data")
+    assert findings("service-selector", cluster, svc) == []
+    assert findings("policy-selects-pods", cluster, pdb) == []
+    # Elsewhere, or with only kinds that make no pods, the rules stay certain.
+    assert len(findings("service-selector", {**cluster, "metadata": {"name": "db", "namespace": "other"}}, svc)) == 1
+    monitor = obj("monitoring.coreos.com/v1", "ServiceMonitor", "db", {}, namespace="data")
+    assert len(findings("service-selector", monitor, svc)) == 1
+    assert len(findings("policy-selects-pods", monitor, pdb)) == 1
+    # A resource of a Kubernetes API group (a Gateway API route) is not an operator's.
+    route = obj("gateway.networking.k8s.io/v1", "HTTPRoute", "db", {}, namespace="data")
+    assert len(findings("service-selector", route, svc)) == 1
+
+
+def test_a_pod_template_shaped_custom_resource_is_read_like_a_deployment() -> None:
+    rollout = obj("argoproj.io/v1alpha1", "Rollout", "shop", {
+        "template": {"metadata": {"labels": {"app": "shop"}}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}}})
+    svc = obj("v1", "Service", "shop", {"selector": {"app": "shop"}})
+    assert findings("service-selector", rollout, svc) == []
+    wrong = obj("v1", "Service", "shop", {"selector": {"app": "shop-v2"}})
+    assert len(findings("service-selector", rollout, wrong)) == 1
+    # A spec.template that is no pod template (no containers list) tells nothing: uncertain.
+    odd = obj("example.com/v1", "Thing", "shop", {"template": "x"})
+    assert findings("service-selector", odd, wrong) == []
