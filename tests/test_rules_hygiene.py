@@ -236,7 +236,8 @@ def test_default_service_account_name_wins_over_deprecated_field(name: str | Non
 def test_recreate_behind_service_lines() -> None:
     check_fires("recreate-behind-service")
     check_passes("recreate-behind-service")
-    assert lines("recreate-behind-service") == ["type: Recreate"]
+    assert lines("recreate-behind-service") == ["type: Recreate", "strategy: {type: Recreate}",
+                                                "strategy: {type: Recreate}"]
 
 
 def test_recreate_without_service_or_other_kinds_passes() -> None:

@@ -87,3 +87,62 @@ def test_a_pod_template_shaped_custom_resource_is_read_like_a_deployment() -> No
     # A spec.template that is no pod template (no containers list) tells nothing: uncertain.
     odd = obj("example.com/v1", "Thing", "shop", {"template": "x"})
     assert findings("service-selector", odd, wrong) == []
+
+
+# -- recreate-behind-service: singletons on a ReadWriteOnce volume, metrics-only Services ---------------------
+
+
+def test_recreate_behind_service_lines_and_services() -> None:
+    found = fixture_findings("recreate-behind-service", "fires")
+    assert {(f.obj.name, f.field, f.source.line if f.source else 0) for f in found} == {
+        ("web", "spec.strategy.type", 10), ("shared", "spec.strategy.type", 42), ("scaled", "spec.strategy.type", 70)}
+    # The Service named is one whose clients see the outage, not the metrics one.
+    assert "Service scaled-web" in next(f.message for f in found if f.obj.name == "scaled")
+
+
+def _singleton(replicas: object = 1, volume: dict | None = None) -> dict:
+    spec: dict = {"strategy": {"type": "Recreate"}, "selector": {"matchLabels": {"app": "db"}},
+                  "template": {"metadata": {"labels": {"app": "db"}},
+                               "spec": {"containers": [{"name": "c", "image": "x:1"}],
+                                        "volumes": [volume or {"name": "d", "persistentVolumeClaim": {"claimName": "d"}}]}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return obj("apps/v1", "Deployment", "db", spec)
+
+
+def _service(*ports: dict) -> dict:
+    return obj("v1", "Service", "db", {"selector": {"app": "db"}, "ports": list(ports) or [{"port": 80}]})
+
+
+def _claim(*modes: str) -> dict:
+    return obj("v1", "PersistentVolumeClaim", "d", {"accessModes": list(modes)} if modes else {})
+
+
+def test_recreate_is_required_for_a_singleton_on_a_read_write_once_claim() -> None:
+    for replicas in (None, 0, 1):
+        assert findings("recreate-behind-service", _singleton(replicas), _service(), _claim("ReadWriteOnce")) == []
+    assert findings("recreate-behind-service", _singleton(), _service()) == []  # unknown claim: ReadWriteOnce
+    assert findings("recreate-behind-service", _singleton(), _service(), _claim()) == []  # no modes: the same
+    for wrong in ((2, _claim("ReadWriteOnce")), (1, _claim("ReadWriteOnce", "ReadWriteMany")), (1, _claim("ReadOnlyMany"))):
+        assert len(findings("recreate-behind-service", _singleton(wrong[0]), _service(), wrong[1])) == 1, wrong
+    # A generic ephemeral volume is per pod: no reason for Recreate.
+    ephemeral = {"name": "d", "ephemeral": {"volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"]}}}}
+    assert len(findings("recreate-behind-service", _singleton(volume=ephemeral), _service())) == 1
+    # An HPA of another Deployment, or one that keeps it at 1, changes nothing.
+    hpa = obj("autoscaling/v2", "HorizontalPodAutoscaler", "h",
+              {"scaleTargetRef": {"kind": "Deployment", "name": "other"}, "maxReplicas": 5})
+    assert findings("recreate-behind-service", _singleton(), _service(), hpa) == []
+    hpa["spec"]["scaleTargetRef"]["name"] = "db"
+    assert len(findings("recreate-behind-service", _singleton(), _service(), hpa)) == 1
+    hpa["spec"]["maxReplicas"] = 1
+    assert findings("recreate-behind-service", _singleton(), _service(), hpa) == []
+
+
+def test_recreate_behind_metrics_only_services_passes() -> None:
+    two = _singleton(2, {"name": "tmp", "emptyDir": {}})
+    assert findings("recreate-behind-service", two, _service({"name": "metrics", "port": 9100})) == []
+    assert findings("recreate-behind-service", two, _service({"name": "http-metrics", "port": 9100},
+                                                             {"name": "grpc-metrics", "port": 9101})) == []
+    for ports in ([{"port": 9100}], [{"name": "metrics", "port": 9100}, {"name": "http", "port": 80}],
+                  [{"name": "metricsx", "port": 9100}]):
+        assert len(findings("recreate-behind-service", two, _service(*ports))) == 1, ports
