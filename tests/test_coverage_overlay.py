@@ -57,7 +57,7 @@ FILES = {
                   "    name: default\n    namespace: shop\n"),
     "cronjob.yaml": ("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n"
                      "  schedule: '0 3 * * *'\n  concurrencyPolicy: Forbid\n  jobTemplate:\n    spec:\n"
-                     "      template:\n        spec:\n          restartPolicy: OnFailure\n"),
+                     "      activeDeadlineSeconds: 3600\n      template:\n        spec:\n          restartPolicy: OnFailure\n"),
 }
 # Where a finding of these rules must be: file -> (rule, line text that starts with ...).
 EXPECTED_ELSEWHERE = {

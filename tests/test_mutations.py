@@ -199,6 +199,9 @@ MUTATIONS = [
      {("statefulset-service-name", "StatefulSet", "redis"), ("immutable-field", "StatefulSet", "redis")}),
     ("+CronJob/cleanup", [{"op": "remove", "path": "/spec/startingDeadlineSeconds"}],
      {("job-deadline", "CronJob", "cleanup")}),
+    # The starting deadline stays: a run that hangs is still never stopped.
+    ("+CronJob/cleanup", [{"op": "remove", "path": "/spec/jobTemplate/spec/activeDeadlineSeconds"}],
+     {("job-deadline", "CronJob", "cleanup")}),
     ("+Job/migrate", [{"op": "remove", "path": "/spec/activeDeadlineSeconds"}],
      {("job-deadline", "Job", "migrate")}),
     ("+CronJob/cleanup", [{"op": "replace", "path": f"{JOB_POD}/restartPolicy", "value": "Always"}],

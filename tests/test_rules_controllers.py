@@ -51,9 +51,37 @@ def test_statefulset_service_name_each_way_to_be_wrong() -> None:
 
 def test_job_deadline_names_the_field_of_each_kind() -> None:
     assert hits("job-deadline") == {
-        ("Job", "migrate", "spec.activeDeadlineSeconds", 5),
-        ("CronJob", "nightly", "spec.startingDeadlineSeconds", 15),
+        ("Job", "migrate", "spec.activeDeadlineSeconds", 6),
+        ("CronJob", "nightly", "spec.startingDeadlineSeconds", 16),
+        # A starting deadline does not stop a run that hangs: the job template needs its own deadline.
+        ("CronJob", "hung", "spec.jobTemplate.spec.activeDeadlineSeconds", 35),
     }
+    levels = {(f.obj.name, f.severity.value) for f in fixture_findings("job-deadline", "fires")}
+    assert levels == {("migrate", "error"), ("nightly", "warning"), ("hung", "error")}
+    hung = next(f for f in fixture_findings("job-deadline", "fires") if f.obj.name == "hung")
+    assert "never stopped" in hung.message and "Forbid" in hung.message
+
+
+@given(st.booleans(), st.booleans(), st.sampled_from([None, "Allow", "Forbid", "Replace"]))
+def test_job_deadline_on_cronjobs(starting: bool, active: bool, policy: str | None) -> None:
+    """The job template's activeDeadlineSeconds is required (an error) whatever the starting deadline;
+    startingDeadlineSeconds alone is recommended (a warning)."""
+    job_spec: dict = {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x:1"}]}}}
+    if active:
+        job_spec["activeDeadlineSeconds"] = 600
+    spec: dict = {"schedule": "0 3 * * *", "jobTemplate": {"spec": job_spec}}
+    if starting:
+        spec["startingDeadlineSeconds"] = 300
+    if policy:
+        spec["concurrencyPolicy"] = policy
+    doc = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "demo"}, "spec": spec}
+    found = {(f.field, f.severity.value) for f in run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"job-deadline"})}
+    expected = set()
+    if not active:
+        expected.add(("spec.jobTemplate.spec.activeDeadlineSeconds", "error"))
+    if not starting:
+        expected.add(("spec.startingDeadlineSeconds", "warning"))
+    assert found == expected
 
 
 def test_job_hygiene_findings_and_their_levels() -> None:
