@@ -44,6 +44,7 @@ class PolicyRule:
     groups: list[Node]
     resources: list[Node]
     names: list[str]
+    urls: list[Node]  # nonResourceURLs
 
     @property
     def path(self) -> str:
@@ -57,7 +58,17 @@ class PolicyRule:
         return _first(self.verbs, verb)
 
     def resource_node(self, resource: str) -> Node | None:
-        """The item of ``resources`` that covers ``resource`` (``pods/exec``), as the API server matches it."""
+        """The item of ``resources`` that covers ``resource`` (``pods/exec``), as the API server matches it.
+        ``userextras/*`` stands for every subresource of ``userextras`` (one per key of a user's extra
+        information): an item covers it when it covers at least one of them."""
+        if resource.endswith("/*"):
+            base = resource[:-1]
+            for node in self.resources:
+                value = node.value
+                if value == ALL or (value.startswith(base) and len(value) > len(base)) or \
+                        (value.startswith("*/") and len(value) > 2):
+                    return node
+            return None
         exact = _first(self.resources, resource, wildcard=False)
         if exact is not None:
             return exact
@@ -73,6 +84,11 @@ class PolicyRule:
     def grants(self, right: Right) -> tuple[Node, Node] | None:
         """(verb item, resource item) when this rule grants ``right``, else None."""
         if not self.covers_group(right.group):
+            return None
+        if right.verb == "create" and self.names and "/" not in right.resource:
+            # The name of an object being created is not known when the request is authorized, so a
+            # rule limited by resourceNames never grants create on it (it does on a subresource,
+            # pods/exec or serviceaccounts/token, whose request names the existing object).
             return None
         verb = self.verb_node(right.verb)
         resource = self.resource_node(right.resource)
@@ -115,7 +131,7 @@ def policy_rules(obj: K8sObject) -> Iterator[PolicyRule]:
                 node.shape.wrong(node.path, ("mapping",), node.value)
             continue
         yield PolicyRule(obj, index, node, node.str_items("verbs"), node.str_items("apiGroups"),
-                         node.str_items("resources"), node.strs("resourceNames"))
+                         node.str_items("resources"), node.strs("resourceNames"), node.str_items("nonResourceURLs"))
 
 
 def first_grant(rule: PolicyRule, rights: Iterable[Right]) -> tuple[list[Right], Node] | None:
@@ -140,6 +156,24 @@ def summary(rights: list[Right], limit: int = 3) -> str:
 
 def describe(rule: PolicyRule) -> str:
     return f"{rule.obj.kind} {rule.obj.name} rules[{rule.index}]"
+
+
+def limited(rule: PolicyRule, limit: int = 3) -> str:
+    """``, limited by resourceNames to a, b`` for a rule entry with resourceNames, else ``""``."""
+    if not rule.names:
+        return ""
+    shown = ", ".join(rule.names[:limit])
+    more = len(rule.names) - limit
+    return f", limited by resourceNames to {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def minor_version(text: str) -> tuple[int, int]:
+    """``(1, 35)`` for ``"1.35"`` (the target ``kube-version``); ``(0, 0)`` when unreadable."""
+    major, _, minor = str(text).partition(".")
+    try:
+        return int(major), int(minor.split(".")[0])
+    except ValueError:
+        return (0, 0)
 
 
 # -- bindings ----------------------------------------------------------------------------------------------------
@@ -188,8 +222,8 @@ def subjects(binding: K8sObject) -> Iterator[Subject]:
 def grant_problems(objects: Iterable[K8sObject], rights: tuple[Right, ...], *, skip_named: bool = False
                    ) -> Iterator[tuple[K8sObject, str, str]]:
     """(role, message, field path) for every rule entry of a Role or ClusterRole that grants one of
-    ``rights``; with ``skip_named``, entries limited by resourceNames pass (they cannot create,
-    and name the Secrets they read)."""
+    ``rights``; the message says when the entry is limited by resourceNames. With ``skip_named``,
+    such entries pass (they cannot create, and name the Secrets they read)."""
     for role in roles(objects):
         for rule in policy_rules(role):
             if skip_named and rule.names:
@@ -197,4 +231,4 @@ def grant_problems(objects: Iterable[K8sObject], rights: tuple[Right, ...], *, s
             found = first_grant(rule, rights)
             if found is not None:
                 granted, where = found
-                yield role, f"{describe(rule)} grants {summary(granted)}", where.path
+                yield role, f"{describe(rule)} grants {summary(granted)}{limited(rule)}", where.path

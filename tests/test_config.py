@@ -259,6 +259,7 @@ def test_option_types_are_derived_from_defaults_or_declared() -> None:
         "run-as-non-root": {"min-uid": range(0, 2**31), "min-gid": range(0, 2**31)},
         "service-exposure": {"allowed-types": [("ClusterIP", "ExternalName", "NodePort", "LoadBalancer")]},
         "redis-broker-safety": {"images": [str], "max-percent": range(1, 100), "policies": [str]},
+        "rbac-broad-subject": {"allowed-roles": [str]},
     }
     # Every default fits its own type.
     source = config.Source("defaults")

@@ -15,6 +15,25 @@ everyone, or for any pod of a namespace:
 A ServiceAccount subject of a RoleBinding without a namespace is in the
 binding's namespace. One finding per subject, at the subject.
 
+A binding to a ClusterRole of option `allowed-roles` passes, whoever its
+subjects are. By default these are the built-in roles that Kubernetes binds
+to everyone itself, or whose binding to everyone its docs recommend:
+`system:public-info-viewer` (version and health endpoints; bound to
+`system:authenticated` and `system:unauthenticated`), `system:discovery`
+and `system:basic-user` (API discovery, and what one may do oneself; bound
+to `system:authenticated`), and `system:service-account-issuer-discovery`
+(the OIDC discovery documents of ServiceAccount tokens, which the docs
+suggest binding to `system:unauthenticated` for external token validators).
+A role you add there should grant nothing more than these; a cluster that
+does not publish its issuer discovery to anonymous callers narrows the list:
+
+```yaml
+rules:
+  rbac-broad-subject:
+    options:
+      allowed-roles: [system:public-info-viewer, system:discovery, system:basic-user]
+```
+
 ## Why is this bad?
 The rights go to principals nobody chose: every pod that was not given its
 own ServiceAccount, or every caller of the API.
@@ -46,6 +65,8 @@ EVERYONE = {
     ("Group", "system:authenticated"): "every authenticated user",
     ("Group", "system:serviceaccounts"): "every ServiceAccount of the cluster",
 }
+OPTIONS = {"allowed-roles": ["system:service-account-issuer-discovery", "system:public-info-viewer",
+                             "system:discovery", "system:basic-user"]}
 SA_USER = "system:serviceaccount:"
 SA_GROUP = "system:serviceaccounts:"
 
@@ -63,8 +84,11 @@ def why(kind: str, name: str) -> str | None:
 
 
 def check(ctx, options):
+    allowed = set(options.get("allowed-roles", ()))
     for binding in bindings(ctx.objects):
         kind, name = role_ref(binding)
+        if kind == "ClusterRole" and name in allowed:
+            continue
         role = f"{kind or 'role'} {name or '(unnamed)'}"
         for subject in subjects(binding):
             reason = why(subject.kind, subject.name)

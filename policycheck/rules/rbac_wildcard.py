@@ -1,8 +1,11 @@
 """
 ## What it does
-Checks Roles and ClusterRoles for a `*` in a rule's `verbs`, `resources` or
-`apiGroups`. One finding per rule entry, at its first `*`, naming every list
-that holds one.
+Checks Roles and ClusterRoles for a `*` in a rule's `verbs`, `resources`,
+`apiGroups` or `nonResourceURLs` (`nonResourceURLs: ["*"]` reaches every
+path of the API server that is not a resource: `/metrics`, `/debug/pprof`,
+`/logs` and the rest). One finding per rule entry, at its first `*`, naming
+every list that holds one. A path ending in `*` (`/healthz/*`) is a prefix,
+not the wildcard, and passes.
 
 Aggregated ClusterRoles (with `aggregationRule`) are skipped: the controller
 manager overwrites their rules with those of the roles they select, and
@@ -41,9 +44,9 @@ from policycheck.rules.base import Problem
 ID = "rbac-wildcard"
 FAMILY = "rbac"
 LEVEL = "error"
-SUMMARY = "no * in verbs, resources or apiGroups of Roles and ClusterRoles"
+SUMMARY = "no * in verbs, resources, apiGroups or nonResourceURLs of Roles and ClusterRoles"
 
-LISTS = (("verbs", "verbs"), ("resources", "resources"), ("groups", "apiGroups"))
+LISTS = (("verbs", "verbs"), ("resources", "resources"), ("groups", "apiGroups"), ("urls", "nonResourceURLs"))
 
 
 def check(ctx, options):
