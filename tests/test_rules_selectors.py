@@ -146,3 +146,46 @@ def test_recreate_behind_metrics_only_services_passes() -> None:
     for ports in ([{"port": 9100}], [{"name": "metrics", "port": 9100}, {"name": "http", "port": 80}],
                   [{"name": "metricsx", "port": 9100}]):
         assert len(findings("recreate-behind-service", two, _service(*ports))) == 1, ports
+
+
+# -- service-target-port: numbers judged only against declared ports ------------------------------------------
+
+
+def test_service_target_port_lines() -> None:
+    assert hits("service-target-port") == {
+        ("Service", "web", "spec.ports[0].targetPort", 63),
+        ("Service", "web-typo", "spec.ports[0].targetPort", 71),
+        ("Service", "web-headless", "spec.ports[0].targetPort", 79),
+    }
+
+
+def _pod(*ports: dict) -> dict:
+    container: dict = {"name": "c", "image": "x:1"}
+    if ports:
+        container["ports"] = list(ports)
+    return obj("apps/v1", "Deployment", "web", {"selector": {"matchLabels": {"app": "web"}},
+                                                "template": {"metadata": {"labels": {"app": "web"}},
+                                                             "spec": {"containers": [container]}}})
+
+
+def _svc(port: dict, headless: bool = False) -> dict:
+    spec: dict = {"selector": {"app": "web"}, "ports": [port]}
+    if headless:
+        spec["clusterIP"] = "None"
+    return obj("v1", "Service", "web", spec)
+
+
+def test_service_target_port_numbers() -> None:
+    declared = _pod({"name": "http", "containerPort": 8080})
+    # Declared ports and none is the number: reported; the port itself when targetPort is unset.
+    assert len(findings("service-target-port", _svc({"port": 80, "targetPort": 8000}), declared)) == 1
+    assert len(findings("service-target-port", _svc({"port": 80}), declared)) == 1
+    assert len(findings("service-target-port", _svc({"port": 80, "targetPort": "8000"}), declared)) == 1
+    assert findings("service-target-port", _svc({"port": 80, "targetPort": 8080}), declared) == []
+    # No port declared: any may be listening.
+    assert findings("service-target-port", _svc({"port": 80, "targetPort": 8000}), _pod()) == []
+    assert findings("service-target-port", _svc({"port": 80}), _pod()) == []
+    # Headless: numbers are not judged; an undeclared name still is, with or without declared ports.
+    assert findings("service-target-port", _svc({"port": 80, "targetPort": 8000}, True), declared) == []
+    assert len(findings("service-target-port", _svc({"port": 80, "targetPort": "www"}, True), declared)) == 1
+    assert len(findings("service-target-port", _svc({"port": 80, "targetPort": "www"}), _pod())) == 1

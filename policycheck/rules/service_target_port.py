@@ -1,11 +1,21 @@
 """
 ## What it does
 Checks that the `targetPort` of every Service port (its `port` when unset)
-is a port of the selected pods: a named port must be declared by a container
-of each selected pod, a number must be one of their `containerPort`s. A
-named `targetPort` must also be a valid port name (IANA_SVC_NAME: 1-15
-characters, lowercase letters, digits and `-`, at least one letter, no `-`
-at either end or twice in a row), with or without a selector.
+is a port of the selected pods. A named `targetPort` must be a valid port
+name (IANA_SVC_NAME: 1-15 characters, lowercase letters, digits and `-`, at
+least one letter, no `-` at either end or twice in a row), with or without a
+selector, and a container of each selected pod must declare it: traffic to a
+name no container declares goes nowhere.
+
+A number is judged only where it is likely a mistake. Declaring a container
+port is informational: traffic reaches any port the process listens on. So a
+numeric `targetPort` is reported only when the selected pod declares ports
+and none of them is this number (a pod that declares `http: 8080` and is sent
+traffic on 8000), and not when:
+
+- the pod declares no ports at all (nothing to compare with);
+- the Service is headless (`clusterIP: None`): it proxies nothing, its ports
+  only name the endpoints (often a placeholder such as `port: 80`).
 
 ## Why is this bad?
 Traffic to a port nothing listens on is refused; the Service looks healthy
@@ -56,6 +66,7 @@ def check(ctx, options):
         pods = pods_selected_by(spec.str_map("selector"), ctx.pods, svc.namespace)
         if not pods:
             continue  # service-selector reports it
+        headless = spec.get("clusterIP") == "None"
         for port in spec.maps("ports"):
             target = port.port("targetPort") if port.has("targetPort") else port.port("port")
             if target is None or (isinstance(target, str) and not target.isdigit() and not valid_port_name(target)):
@@ -64,6 +75,8 @@ def check(ctx, options):
                 declared = [p for c in containers(pod) for p in c.spec.maps("ports")]
                 if isinstance(target, str) and not target.isdigit():
                     ok = any(p.str("name") == target for p in declared)
+                elif headless or not declared:
+                    continue  # nothing proxied / nothing declared: any port may be the one listening
                 else:
                     ok = any(p.int("containerPort") == int(target) for p in declared)
                 if not ok:
