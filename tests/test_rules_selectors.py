@@ -189,3 +189,21 @@ def test_service_target_port_numbers() -> None:
     assert findings("service-target-port", _svc({"port": 80, "targetPort": 8000}, True), declared) == []
     assert len(findings("service-target-port", _svc({"port": 80, "targetPort": "www"}, True), declared)) == 1
     assert len(findings("service-target-port", _svc({"port": 80, "targetPort": "www"}), _pod())) == 1
+
+
+# -- statefulset-service-name: a namespace without any Service of the overlay ---------------------------------
+
+
+def test_statefulset_service_name_without_services_in_the_namespace() -> None:
+    sts = obj("apps/v1", "StatefulSet", "db", {"serviceName": "db-headless", "selector": {"matchLabels": {"app": "db"}},
+                                               "template": {"metadata": {"labels": {"app": "db"}}, "spec": {}}})
+    assert findings("statefulset-service-name", sts) == []
+    # A Service in another namespace does not make this one's absence certain...
+    elsewhere = obj("v1", "Service", "db-headless", {"clusterIP": "None", "selector": {"app": "db"}}, namespace="other")
+    assert findings("statefulset-service-name", sts, elsewhere) == []
+    # ...a Service of the same namespace does: serviceName names none of the overlay's Services.
+    other = obj("v1", "Service", "web", {"selector": {"app": "web"}})
+    assert [f.field for f in findings("statefulset-service-name", sts, other)] == ["spec.serviceName"]
+    # The named Service exists but is not headless: still reported.
+    clustered = obj("v1", "Service", "db-headless", {"selector": {"app": "db"}})
+    assert "not headless" in findings("statefulset-service-name", sts, clustered)[0].message

@@ -5,6 +5,12 @@ overlay in the same namespace that is headless (`clusterIP: None`) and whose
 selector selects the StatefulSet's pods. A StatefulSet without `serviceName`
 is not checked (the field is optional: its pods then get no per-pod DNS name).
 
+When the overlay holds no Service at all in the StatefulSet's namespace, the
+governing Service is taken to be applied from elsewhere (another overlay or
+kustomization, a Helm release, an operator) and nothing is reported. Once the
+namespace has a Service, the rule is strict: a `serviceName` naming none of
+them, or a Service that is not headless or selects other pods, is an error.
+
 ## Why is this bad?
 The governing Service gives each replica its stable DNS name
 (`postgresql-0.postgresql-headless`). If it is missing, has a cluster IP, or
@@ -48,6 +54,8 @@ def check(ctx, options):
             continue
         svc = ctx.find("Service", name, sts.namespace)
         if svc is None or svc.namespace != sts.namespace:
+            if not any(other.namespace == sts.namespace for other in ctx.of_kind("Service")):
+                continue  # no Service of the overlay in this namespace: it is applied from elsewhere
             yield Problem(sts, f"StatefulSet {sts.name}: serviceName {name} names no Service of the overlay "
                           "in its namespace", "spec.serviceName")
             continue
