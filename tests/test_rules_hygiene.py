@@ -63,7 +63,42 @@ def test_host_port_allowed_option() -> None:
 def test_safe_sysctls_lines() -> None:
     check_fires("safe-sysctls")
     check_passes("safe-sysctls")
-    assert lines("safe-sysctls") == ["- name: kernel.msgmax", "- name: net.core.somaxconn"]
+    assert lines("safe-sysctls") == ["- name: kernel.msgmax", "- name: net.core.somaxconn",
+                                     "- name: net/ipv4/tcp_syncookies", "- name: kernel/sem"]
+    found = fixture_findings("safe-sysctls", "fires")
+    assert [f.severity.value for f in found] == ["error", "error", "warning", "error"]
+    assert "write net.ipv4.tcp_syncookies" in found[2].message
+
+
+@given(st.sampled_from(["net.ipv4.ip_local_port_range", "kernel.shm_rmid_forced", "net.ipv4.tcp_keepalive_time",
+                        "kernel.msgmax", "net.core.somaxconn", "net.ipv4.conf.eth0.rp_filter"]),
+       st.booleans())
+def test_safe_sysctls_compare_names_as_the_kubelet_reads_them(dotted: str, allow_slashed: bool) -> None:
+    """A slash-separated name is its dotted name (dots and slashes swapped), in the pod and in `allowed`."""
+    from policycheck.pss import SAFE_SYSCTLS
+    from policycheck.rules.safe_sysctls import normalize
+
+    slashed = dotted.replace(".", "/")
+    assert normalize(slashed) == dotted and normalize(dotted) == dotted
+    safe = dotted in SAFE_SYSCTLS
+    for name in (dotted, slashed):
+        found = findings("safe-sysctls", sysctl_pod(name))
+        if safe:
+            # Safe either way; only the slash spelling is reported, as a warning naming the dotted one.
+            assert [f.severity.value for f in found] == ([] if name == dotted else ["warning"])
+        else:
+            assert [f.message for f in found] == [f"sysctl {name} is not in the safe set"]
+        allowed = [slashed if allow_slashed else dotted]
+        on = Profile("test", options={"safe-sysctls": {"allowed": allowed}})
+        assert run(Rendered("t", [K8sObject(sysctl_pod(name), "t", "t.yaml")]), {"safe-sysctls"}, profile=on) == []
+
+
+def test_safe_sysctls_allowed_prefixes() -> None:
+    """`allowed` takes the kubelet's patterns: a prefix ending in `*`."""
+    on = Profile("test", options={"safe-sysctls": {"allowed": ["kernel/msg*"]}})
+    doc = sysctl_pod("kernel.msgmax", "kernel/msgmnb", "kernel.sem")
+    found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"safe-sysctls"}, profile=on)
+    assert [f.message for f in found] == ["sysctl kernel.sem is not in the safe set"]
 
 
 def sysctl_pod(*names: str) -> dict:
