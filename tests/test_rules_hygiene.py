@@ -215,6 +215,23 @@ def test_ephemeral_storage_lines_and_levels() -> None:
     assert "ephemeral-storage" not in BUILTIN["dev"]
 
 
+@given(st.sampled_from([None, "100Mi"]), st.sampled_from([None, "1Gi"]),
+       st.sampled_from(["containers", "initContainers"]))
+def test_ephemeral_storage_request_defaults_to_the_limit(request: str | None, limit: str | None, where: str) -> None:
+    """A limit without a request is enough (the API server copies it into the request); a request
+    without a limit is not."""
+    resources: dict = {}
+    if request:
+        resources["requests"] = {"ephemeral-storage": request}
+    if limit:
+        resources["limits"] = {"ephemeral-storage": limit}
+    spec: dict = {"containers": [{"name": "main", "image": "x:1", "resources": {
+        "requests": {"ephemeral-storage": "1Mi"}, "limits": {"ephemeral-storage": "1Mi"}}}]}
+    spec.setdefault(where, []).insert(0, {"name": "a", "image": "x:1", "resources": resources})
+    found = {f.field.rsplit(".", 2)[1] for f in findings("ephemeral-storage", deployment(spec))}
+    assert found == ({"limits"} if not limit else set()) | ({"requests"} if not request and not limit else set())
+
+
 # -- ssh-port -------------------------------------------------------------------------------------------------
 
 

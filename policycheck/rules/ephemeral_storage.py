@@ -3,6 +3,10 @@
 Checks that every container (init containers too) requests and limits
 `ephemeral-storage` (its writable layer, logs and `emptyDir` volumes on the
 node's disk). A warning by default, an error in the built-in `prod` profile.
+A limit alone is enough: when a container sets a limit and no request, the
+API server sets the request to the limit as it creates the pod (for every
+resource, init containers too; the pod template of a Deployment keeps no
+request, its pods get one).
 
 ## Why is this bad?
 Without a request the scheduler does not count the pod's disk; without a
@@ -40,7 +44,10 @@ def check(ctx, options):
         if c.list_name == "ephemeralContainers":
             continue  # the API does not allow resources on them
         requests, limits = requests_and_limits(c)
+        limited = limits.get(KEY, "string", "number") is not None
         for kind, node in (("request", requests), ("limit", limits)):
+            if kind == "request" and limited:
+                continue  # defaulted to the limit by the API server
             if node.get(KEY, "string", "number") is None:
                 yield Problem(c.pod.obj, f"container {c.name} has no ephemeral-storage {kind}",
                               child_path(node.path, KEY), c.name)
