@@ -182,8 +182,39 @@ def test_probes_distinct_lines() -> None:
     check_fires("probes-distinct")
     check_passes("probes-distinct")
     # Omitted settings count as their defaults (periodSeconds: 10); key order does not matter.
-    assert lines("probes-distinct") == ["livenessProbe:", "livenessProbe:"]
-    assert [f.container for f in fixture_findings("probes-distinct", "fires")] == ["redis", "api"]
+    # A named port is its containerPort (httpGet, tcpSocket); an httpGet without scheme asks over HTTP.
+    assert lines("probes-distinct") == ["livenessProbe:"] * 3
+    assert [f.container for f in fixture_findings("probes-distinct", "fires")] == ["redis", "api", "worker"]
+
+
+@given(st.sampled_from(["httpGet", "tcpSocket", "grpc"]), st.sampled_from(["http", "8080", 8080, "admin", 9090]),
+       st.sampled_from(["http", 8080, "admin", 9090]))
+def test_probes_distinct_resolves_named_ports(handler: str, live: object, ready: object) -> None:
+    """Two probes on the same port, one by name and one by number, ask the same question."""
+    number = {"http": 8080, "8080": 8080, "admin": 9090}
+    if handler == "grpc":  # a grpc port is always a number in the API
+        live, ready = number.get(live, live), number.get(ready, ready)  # type: ignore[call-overload]
+
+    def probe(port: object) -> dict:
+        return {handler: {"port": port, **({"path": "/health"} if handler == "httpGet" else {})}}
+
+    doc = deployment({"containers": [{"name": "a", "image": "x:1",
+                                      "ports": [{"name": "http", "containerPort": 8080},
+                                                {"name": "admin", "containerPort": 9090}],
+                                      "livenessProbe": probe(live), "readinessProbe": probe(ready)}]})
+    same = number.get(live, live) == number.get(ready, ready)  # type: ignore[call-overload]
+    assert bool(findings("probes-distinct", doc)) == same
+
+
+def test_probes_distinct_http_defaults_and_unknown_names() -> None:
+    """httpGet's path defaults to / and its scheme to HTTP; a name no port declares stays a name."""
+    def doc(live: dict, ready: dict) -> dict:
+        return deployment({"containers": [{"name": "a", "image": "x:1", "ports": [{"name": "http", "containerPort": 80}],
+                                           "livenessProbe": {"httpGet": live}, "readinessProbe": {"httpGet": ready}}]})
+
+    assert findings("probes-distinct", doc({"port": 80}, {"port": "http", "path": "/", "scheme": "HTTP"}))
+    assert not findings("probes-distinct", doc({"port": 80}, {"port": 80, "scheme": "HTTPS"}))
+    assert not findings("probes-distinct", doc({"port": "web"}, {"port": 80}))
 
 
 @given(st.integers(min_value=1, max_value=20), st.integers(min_value=1, max_value=20), st.booleans())

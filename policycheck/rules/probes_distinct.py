@@ -3,7 +3,10 @@
 Checks that no container's liveness probe asks the same question as its
 readiness probe: the same handler (`httpGet`, `tcpSocket`, `exec`, `grpc`
 with the same path, port, command or service), whatever the timing and
-thresholds of each.
+thresholds of each. Handlers are compared as the kubelet runs them: a named
+port (`port: http`) is the `containerPort` the container names so, whatever
+the handler (`httpGet` and `tcpSocket`; a `grpc` port is always a number),
+and an `httpGet` without `path` or `scheme` asks `/` over `HTTP`.
 
 ## Why is this bad?
 Readiness takes a busy pod out of the Service; liveness restarts it. When
@@ -42,9 +45,37 @@ SUMMARY = "liveness and readiness probes differ"
 HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 
-def normalized(probe: dict[str, Any]) -> dict[str, Any]:
-    """The probe's question: its handler alone (timing and thresholds are only patience)."""
-    return {k: probe[k] for k in HANDLERS if probe.get(k) is not None}
+def _port(port: Any, named: dict[str, Any]) -> Any:
+    """A probe's port as the kubelet resolves it: a name of the container's ports, else a number
+    (a digit string too)."""
+    if isinstance(port, str):
+        if port in named:
+            return named[port]
+        if port.isdigit():
+            return int(port)
+    return port
+
+
+def normalized(probe: dict[str, Any], ports: list[Any] | None = None) -> dict[str, Any]:
+    """The probe's question: its handler alone (timing and thresholds are only patience), with named
+    ports resolved against ``ports`` (the container's) and httpGet's defaults filled in."""
+    named = {p.get("name"): p.get("containerPort") for p in ports or () if isinstance(p, dict) and p.get("name")}
+    question: dict[str, Any] = {}
+    for key in HANDLERS:
+        handler = probe.get(key)
+        if handler is None:
+            continue
+        if isinstance(handler, dict) and key != "exec":
+            handler = dict(handler)
+            if "port" in handler:
+                handler["port"] = _port(handler["port"], named)
+            if key == "httpGet":
+                handler["path"] = handler.get("path") or "/"
+                handler["scheme"] = handler.get("scheme") or "HTTP"
+            if key == "grpc" and handler.get("service") == "":
+                del handler["service"]  # unset and empty ask the server's overall health
+        question[key] = handler
+    return question
 
 
 def check(ctx, options):
@@ -55,8 +86,10 @@ def check(ctx, options):
         readiness = c.spec.map("readinessProbe")
         if not liveness.keys() or not readiness.keys():
             continue
-        question = normalized(liveness.value)
-        if question and question == normalized(readiness.value):
+        ports = c.spec.value.get("ports") if isinstance(c.spec.value, dict) else None
+        ports = ports if isinstance(ports, list) else []
+        question = normalized(liveness.value, ports)
+        if question and question == normalized(readiness.value, ports):
             yield Problem(c.pod.obj, f"container {c.name} asks the same question in its liveness and readiness "
                           "probes: an overloaded pod is restarted instead of taken out of the Service",
                           liveness.path, c.name)
