@@ -248,6 +248,9 @@ MUTATIONS = [
      {("recreate-behind-service", "Deployment", "api")}),
     ("+Role/reader", [{"op": "remove", "path": "/metadata/namespace"}],
      {("namespace-set", "Role", "reader")}),
+    # A cluster-scoped object that says a namespace other than the kustomization's: the server drops it.
+    ("+ClusterRole/reader", [{"op": "add", "path": "/metadata/namespace", "value": "default"}],
+     {("namespace-set", "ClusterRole", "reader")}),
     ("Service/api", [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": "HTTP"}],
      {("service-target-port", "Service", "api")}),
     # prod allows its own two classes (policycheck.yaml).

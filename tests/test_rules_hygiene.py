@@ -376,9 +376,89 @@ def test_namespace_set_lines() -> None:
     check_fires("namespace-set")
     check_passes("namespace-set")
     assert [f.obj.ref() for f in fixture_findings("namespace-set", "fires")] == [
-        "ConfigMap/settings", "Role/reader", "Widget/blue"]
-    assert lines("namespace-set") == ["metadata:"] * 3
-    assert [f.source.line for f in fixture_findings("namespace-set", "fires")] == [4, 11, 35]
+        "ConfigMap/settings", "Role/reader", "Widget/blue", "PriorityClass/business-critical"]
+    assert lines("namespace-set") == ["metadata:"] * 3 + ["namespace: demo"]
+    assert [f.source.line for f in fixture_findings("namespace-set", "fires")] == [5, 12, 36, 43]
+    assert "cluster-scoped" in fixture_findings("namespace-set", "fires")[3].message
+
+
+# The namespaced kinds of every schema version (kube-apiserver 1.35.4 with every API version enabled,
+# `kubectl api-resources --namespaced=true`; the kinds of other versions from their k8s.io/api sources).
+NAMESPACED = {
+    ("", "Binding"), ("", "ConfigMap"), ("", "Endpoints"), ("", "Event"), ("", "LimitRange"),
+    ("", "PersistentVolumeClaim"), ("", "Pod"), ("", "PodTemplate"), ("", "ReplicationController"),
+    ("", "ResourceQuota"), ("", "Secret"), ("", "Service"), ("", "ServiceAccount"),
+    ("apps", "ControllerRevision"), ("apps", "DaemonSet"), ("apps", "Deployment"), ("apps", "ReplicaSet"),
+    ("apps", "StatefulSet"), ("authorization.k8s.io", "LocalSubjectAccessReview"),
+    ("autoscaling", "HorizontalPodAutoscaler"), ("batch", "CronJob"), ("batch", "Job"),
+    ("certificates.k8s.io", "PodCertificateRequest"), ("coordination.k8s.io", "Lease"),
+    ("coordination.k8s.io", "LeaseCandidate"), ("discovery.k8s.io", "EndpointSlice"), ("events.k8s.io", "Event"),
+    ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"), ("policy", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("resource.k8s.io", "ResourceClaim"), ("resource.k8s.io", "ResourceClaimTemplate"),
+    ("scheduling.k8s.io", "Workload"), ("storage.k8s.io", "CSIStorageCapacity"),
+    # Not served by 1.35: earlier DRA alphas, and the alphas of 1.36 and 1.37.
+    ("resource.k8s.io", "PodScheduling"), ("resource.k8s.io", "PodSchedulingContext"),
+    ("resource.k8s.io", "ResourceClaimParameters"), ("resource.k8s.io", "ResourceClassParameters"),
+    ("scheduling.k8s.io", "PodGroup"), ("scheduling.k8s.io", "CompositePodGroup"),
+    ("lifecycle.k8s.io", "EvictionRequest"),
+}
+
+
+def test_namespace_set_every_schema_kind_has_a_known_scope() -> None:
+    """Each kind the offline schemas describe (any supported version) is cluster-scoped or namespaced by
+    the lists: a new schema version with a new kind fails here until the kind is placed."""
+    from policycheck.rules.namespace_set import CLUSTER_SCOPED, NOT_OBJECTS
+    from policycheck.schema import known_kinds, supported_versions
+
+    kinds = set().union(*(known_kinds(v) for v in supported_versions()))
+    objects = {(g, k) for g, k in kinds if k not in NOT_OBJECTS and not k.endswith("List")}
+    assert not CLUSTER_SCOPED & NAMESPACED
+    assert objects - CLUSTER_SCOPED - NAMESPACED == set()
+    # Every entry is a kind of some schema version, but PodSecurityPolicy (gone before the oldest, 1.25).
+    assert CLUSTER_SCOPED - kinds == {("policy", "PodSecurityPolicy")}
+
+
+@given(st.sampled_from(sorted(NAMESPACED - {("", "Binding"), ("authorization.k8s.io", "LocalSubjectAccessReview")})))
+def test_namespace_set_namespaced_kinds_of_the_schemas_fire(group_kind: tuple[str, str]) -> None:
+    from policycheck.schema import known_kinds, supported_versions
+
+    group, kind = group_kind
+    version = next(v for v in reversed(supported_versions()) if group_kind in known_kinds(v))
+    doc = {"apiVersion": f"{group}/v1" if group else "v1", "kind": kind, "metadata": {"name": "x"}}
+    found = run(Rendered("t", [K8sObject(doc, "t", "t.yaml")]), {"namespace-set"}, version=version)
+    assert [f.field for f in found] == ["metadata.namespace"]
+
+
+def test_namespace_set_device_taint_rule_is_cluster_scoped() -> None:
+    doc = {"apiVersion": "resource.k8s.io/v1alpha3", "kind": "DeviceTaintRule", "metadata": {"name": "x"}}
+    assert findings("namespace-set", doc) == []
+    # A custom resource of another group with the same kind is judged by its own CRD.
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "devicetaintrules.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced", "names": {"kind": "DeviceTaintRule"}}}
+    other = {"apiVersion": "example.com/v1", "kind": "DeviceTaintRule", "metadata": {"name": "x"}}
+    assert [f.obj.api_version for f in findings("namespace-set", crd, other)] == ["example.com/v1"]
+
+
+def test_namespace_set_cluster_scoped_with_a_namespace() -> None:
+    """Reported when the manifest wrote it; not when the kustomization's `namespace:` set it (kustomize
+    does so on cluster-scoped kinds it does not know)."""
+    from pathlib import Path
+
+    from policycheck.render import OriginIndex
+
+    doc = {"apiVersion": "resource.k8s.io/v1beta2", "kind": "DeviceTaintRule",
+           "metadata": {"name": "x", "namespace": "demo"}}
+    assert [f.field for f in findings("namespace-set", doc)] == ["metadata.namespace"]
+    tree = OriginIndex()
+    tree.kustomizations[Path("app")] = ("app/kustomization.yaml", {"namespace": "demo", "resources": ["r.yaml"]})
+    tree.owner["app/r.yaml"] = Path("app")
+    obj = K8sObject(doc, "t", "app/r.yaml")
+    obj.tree = tree
+    assert run(Rendered("t", [obj]), {"namespace-set"}) == []
+    tree.kustomizations[Path("app")][1]["namespace"] = "other"
+    assert [f.field for f in run(Rendered("t", [obj]), {"namespace-set"})] == ["metadata.namespace"]
 
 
 @given(st.sampled_from(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",
