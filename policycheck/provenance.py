@@ -8,6 +8,16 @@ ports, volumes) are matched by name, not position, so a patch that reorders
 or prepends items does not shift the answer. A field that the origin file
 does not write (set by a patch or a transformer) points at the object's
 first line: never at a guessed line.
+
+A JSON 6902 patch addresses list items by position, and its operations move
+the items after the one they insert (`add` at an index or `-`, `copy`,
+`move`) or take out (`remove`, `move`'s `from`). The finding's field is
+followed back through every operation, last applied first (see _Pointer):
+an operation that writes the field or one of its parents is its setter (the
+line in its `value:` that holds the field, else the operation's entry); an
+operation elsewhere in the same list only shifts the position the field had
+before it, so a field no operation writes keeps its base file's line. An
+item a patch inserted has no line in the files before that patch.
 """
 
 from __future__ import annotations
@@ -212,25 +222,30 @@ def _find_document(path: str, obj: K8sObject) -> _Doc | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int], partial: bool = False) -> yaml.Node | None:
-    """The node at ``steps``; with ``partial``, the deepest one that exists on the way."""
+def _walk(doc: yaml.Node, rendered: Any, steps: list[str | int], partial: bool = False,
+          positions: list[str | int] | None = None) -> yaml.Node | None:
+    """The node at ``steps``; with ``partial``, the deepest one that exists on the way.
+    ``positions``: the list positions the items had in ``doc`` (``steps`` as a _Pointer
+    followed them back through JSON 6902 operations), where they differ from the rendered ones."""
     node, value = doc, rendered
     target: yaml.Node | None = None
-    for step in steps:
+    for i, step in enumerate(steps):
         if isinstance(step, int):
             if not isinstance(node, yaml.SequenceNode) or not isinstance(value, list) or step >= len(value):
                 return target if partial else None
             item = value[step]
+            at = positions[i] if positions is not None and i < len(positions) else step
+            at = at if isinstance(at, int) else step
             name = item.get("name") if isinstance(item, dict) else None
             match = None
             if name is not None:
                 named = [c for c in node.value if (hit := _get(c, "name")) and _scalar(hit[1]) == str(name)]
-                if len(named) > 1 and step < len(node.value) and node.value[step] in named:
-                    match = node.value[step]  # items that share a name (a duplicate env var): by position
+                if len(named) > 1 and at < len(node.value) and node.value[at] in named:
+                    match = node.value[at]  # items that share a name (a duplicate env var): by position
                 elif named:
                     match = named[0]
-            elif step < len(node.value):
-                match = node.value[step]
+            elif at < len(node.value):
+                match = node.value[at]
             if match is None:
                 return target if partial else None
             node, value, target = match, item, match
@@ -275,13 +290,13 @@ def locate(obj: K8sObject, field: str | None) -> Source | None:
     with ``via`` the chain from the base; else the base's line of the field;
     for a missing field, the line of its nearest parent (the container or
     object that lacks it)."""
-    base = _base_source(obj, field)
+    try:
+        later, pointer = _setters(obj, field)
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError):
+        later, pointer = [], None  # provenance is best effort; the base line stands
+    base = _base_source(obj, field, pointer)
     if base is None:
         return None
-    try:
-        later = setters(obj, field)
-    except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError):
-        later = []  # provenance is best effort; the base line stands
     if not later:
         return base
     final, *outer_to_inner = later
@@ -289,7 +304,9 @@ def locate(obj: K8sObject, field: str | None) -> Source | None:
     return Source(final.file, final.line, chain)
 
 
-def _base_source(obj: K8sObject, field: str | None) -> Source | None:
+def _base_source(obj: K8sObject, field: str | None, pointer: _Pointer | None = None) -> Source | None:
+    """The origin file's line of ``field``; ``pointer``: the field followed back to the origin file's
+    list positions (an item a JSON 6902 patch inserted: the list it went into)."""
     if not obj.origin:
         return None
     if "//" in obj.origin or not _is_file(obj.origin):
@@ -300,9 +317,12 @@ def _base_source(obj: K8sObject, field: str | None) -> Source | None:
     if doc is None:
         return Source(obj.origin, 1)
     if field:
-        steps = parse_field(field)
+        steps, positions = parse_field(field), None
+        if pointer is not None:
+            steps = steps[:pointer.created] if pointer.created is not None else steps
+            positions = pointer.at[:len(steps)]
         root = doc.head(steps[0]) if steps and isinstance(steps[0], str) else doc.node
-        node = _walk(root, obj.doc, steps, partial=True) if root is not None else None
+        node = _walk(root, obj.doc, steps, partial=True, positions=positions) if root is not None and steps else None
         if node is not None:
             return Source(obj.origin, node.start_mark.line + 1)
     return Source(obj.origin, doc.start_line() + 1)
@@ -315,10 +335,6 @@ def _base_source(obj: K8sObject, field: str | None) -> Source | None:
 # JSON 6902, in files or inline, in the kustomization or in a component),
 # `images:`, `replicas:`, `namespace:`, `labels:`/`commonLabels:`. The setter
 # of a field is the outermost of those that writes it (it is applied last).
-
-
-def _pointer(steps: list[str | int]) -> str:
-    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in steps)
 
 
 def _compose_text(text: Any) -> tuple[yaml.Node, ...]:
@@ -351,15 +367,22 @@ def _patch_documents(directory: Path, entry_node: yaml.Node | None, entry: Any, 
         if hit is None:
             return []
         value = hit[1]
-        offset = value.start_mark.line + (1 if getattr(value, "style", None) in ("|", ">") else 0)
         docs = _compose_text(entry["patch"])
-        return [(kfile, _shift(d, offset)) for d in docs]
+        if getattr(value, "style", None) == "|":  # a literal block: its lines are the patch's lines, one below
+            return [(kfile, _shift(d, value.start_mark.line + 1)) for d in docs]
+        # Folded, quoted or plain text joins and splits lines: every line of it is the `patch:` key's.
+        return [(kfile, _pin(d, hit[0].start_mark.line)) for d in docs]
     return []
 
 
-def _shift(node: yaml.Node, offset: int) -> yaml.Node:
-    """``node`` with every line mark moved down by ``offset`` (each node once: an alias
-    shares one), however many nodes it has."""
+def _pin(node: yaml.Node, line: int) -> yaml.Node:
+    """``node`` with every line mark at ``line`` (0-based)."""
+    return _shift(node, 0, pin=line)
+
+
+def _shift(node: yaml.Node, offset: int, pin: int | None = None) -> yaml.Node:
+    """``node`` with every line mark moved down by ``offset`` (or set to ``pin``), each node
+    once (an alias shares one), however many nodes it has."""
     seen: set[int] = set()
     stack = [node]
     while stack:
@@ -368,7 +391,8 @@ def _shift(node: yaml.Node, offset: int) -> yaml.Node:
             continue
         seen.add(id(n))
         mark = n.start_mark
-        n.start_mark = yaml.Mark(mark.name, mark.index, mark.line + offset, mark.column, None, None)
+        n.start_mark = yaml.Mark(mark.name, mark.index, mark.line + offset if pin is None else pin, mark.column,
+                                 None, None)
         if isinstance(n, yaml.MappingNode):
             stack.extend(item for pair in n.value for item in pair)
         elif isinstance(n, yaml.SequenceNode):
@@ -431,30 +455,160 @@ def _name_matches(pattern: str, name: str) -> bool:
     return True
 
 
-def _json6902_ops(doc: yaml.Node) -> list[yaml.Node]:
-    return list(doc.value) if isinstance(doc, yaml.SequenceNode) else []
+class _Op:
+    """One JSON 6902 operation: its verb, `path` and `from` as pointer segments, `value` node and line."""
+
+    __slots__ = ("verb", "path", "source", "value", "line")
+
+    def __init__(self, verb: str, path: tuple[str, ...], source: tuple[str, ...] | None, value: yaml.Node | None,
+                 line: int) -> None:
+        self.verb, self.path, self.source, self.value, self.line = verb, path, source, value, line
 
 
-def _op_sets(op: yaml.Node, pointer: str) -> bool:
-    hit = _get(op, "path")
-    path = _scalar(hit[1]) if hit else None
-    verb = _get(op, "op")
-    if path is None or (_scalar(verb[1]) if verb else None) not in ("add", "replace", "copy", "move"):
+_VERBS = ("add", "remove", "replace", "move", "copy")
+# A list index as a JSON pointer writes it (no leading zero), short enough for int() on any input.
+_INDEX = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+def _segments(node: yaml.Node | None) -> tuple[str, ...] | None:
+    """A JSON pointer (`/rules/0/verbs`, `~1` for `/`, `~0` for `~`) as its segments; None if it is not one."""
+    text = _scalar(node)
+    if text is None or (text and not text.startswith("/")):
+        return None
+    return tuple(s.replace("~1", "/").replace("~0", "~") for s in text[1:].split("/")) if text else ()
+
+
+def _json6902_ops(doc: yaml.Node) -> list[_Op]:
+    """The operations of a JSON 6902 patch, in the order they apply (`test`, and an operation
+    kustomize would refuse, change nothing)."""
+    ops = []
+    for node in doc.value if isinstance(doc, yaml.SequenceNode) else []:
+        verb = _get(node, "op")
+        verb_text = _scalar(verb[1]) if verb else None
+        path = _get(node, "path")
+        segments = _segments(path[1]) if path else None
+        if verb_text not in _VERBS or segments is None:
+            continue
+        source = None
+        if verb_text in ("move", "copy"):
+            source_hit = _get(node, "from")
+            source = _segments(source_hit[1]) if source_hit else None
+            if source is None:
+                continue
+        value = _get(node, "value") if verb_text in ("add", "replace") else None
+        ops.append(_Op(verb_text, segments, source, value[1] if value else None, node.start_mark.line + 1))
+    return ops
+
+
+class _Pointer:
+    """A finding's field followed back through JSON 6902 operations, the last applied first.
+
+    ``steps`` are the field's steps in the rendered object; ``at`` the same steps with the list
+    positions the items had before the operations undone so far; ``lengths`` (by step index) the
+    length each of those lists had then (an `add` at `-` appends at that length); ``created`` the
+    step index of a list item an operation inserted: before that operation the field did not
+    exist, so nothing earlier sets it. Each operation costs one pass over the field's steps.
+    """
+
+    __slots__ = ("steps", "at", "lengths", "created")
+
+    def __init__(self, steps: list[str | int], rendered: Any) -> None:
+        self.steps, self.at = steps, list(steps)
+        self.lengths: dict[int, int | None] = {}
+        self.created: int | None = None
+        node = rendered
+        for i, step in enumerate(steps):
+            if isinstance(step, int):
+                self.lengths[i] = len(node) if isinstance(node, list) else None
+                node = node[step] if isinstance(node, list) and step < len(node) else None
+            else:
+                node = node.get(step) if isinstance(node, dict) else None
+
+    def _prefix(self, path: tuple[str, ...]) -> bool:
+        return len(path) <= len(self.at) and all(str(a) == p for a, p in zip(self.at, path, strict=False))
+
+    def _item(self, path: tuple[str, ...]) -> int | None:
+        """The step index of the list ``path`` names an item of, if that list is one the field is in."""
+        depth = len(path) - 1
+        if depth < 0 or depth >= len(self.at) or not isinstance(self.at[depth], int) or not self._prefix(path[:-1]):
+            return None
+        return depth
+
+    def undo(self, op: _Op) -> bool:
+        """Go back to before ``op``; whether ``op`` wrote the field or one of its parents."""
+        if self.created is not None:
+            return False
+        if op.verb == "remove":
+            self._undo_remove(op.path)
+            return False
+        if op.verb == "replace":
+            return self._prefix(op.path)
+        if self._undo_insert(op.path):  # add, copy, move: a value lands at the path
+            return True
+        if op.verb == "move" and op.source is not None:  # (taken out first, then put at the path)
+            self._undo_remove(op.source)
         return False
-    path = re.sub(r"/-$", "", path)  # an append sets some item of that list
-    return pointer == path or pointer.startswith(path + "/")
+
+    def _undo_insert(self, path: tuple[str, ...]) -> bool:
+        depth = self._item(path)
+        if depth is None:  # a mapping's member (which `add` sets whether or not it was there), or elsewhere
+            return self._prefix(path)
+        length = self.lengths.get(depth)
+        if path[-1] == "-":
+            index = length - 1 if length else None
+        else:
+            index = int(path[-1]) if _INDEX.fullmatch(path[-1]) else None
+        current = self.at[depth]
+        if index is None or not isinstance(current, int):
+            return False
+        if current == index:
+            self.created = depth
+            return True
+        if current > index:
+            self.at[depth] = current - 1
+        if length:
+            self.lengths[depth] = length - 1
+        return False
+
+    def _undo_remove(self, path: tuple[str, ...]) -> None:
+        depth = self._item(path)
+        current = self.at[depth] if depth is not None else None
+        if depth is None or not isinstance(current, int) or not _INDEX.fullmatch(path[-1]):
+            return
+        if current >= int(path[-1]):
+            self.at[depth] = current + 1
+        length = self.lengths.get(depth)
+        if length is not None:
+            self.lengths[depth] = length + 1
+
+    def line_in(self, op: _Op, rendered: Any) -> int:
+        """The line of ``op`` (which writes the field) that holds the field: in its `value:` when
+        the field is under the path, else the operation's first line."""
+        depth = len(op.path)
+        if op.value is not None and depth < len(self.at):
+            node = _walk(op.value, _value_at(rendered, self.steps[:depth]), self.steps[depth:], partial=True,
+                         positions=self.at[depth:])
+            if node is not None:
+                return node.start_mark.line + 1
+        return op.line
 
 
-def _patch_setter(file: str, doc: yaml.Node, want: tuple[K8sObject, list[str | int], set[str]],
-                  target: Any) -> Source | None:
-    obj, steps, names = want
-    if isinstance(doc, yaml.SequenceNode):  # JSON 6902 operations
+def _patch_setter(file: str, doc: yaml.Node, ops: list[_Op] | None, want: tuple[K8sObject, _Pointer, set[str]],
+                  target: Any, *, follow_only: bool = False) -> Source | None:
+    """The line of one patch document that writes the field, if it does. A JSON 6902 patch's
+    operations are all undone on ``pointer`` (also with ``follow_only``: a later patch set the field)."""
+    obj, pointer, names = want
+    if ops is not None:  # JSON 6902 operations
         if target is None or not _targets(target, obj, names):
             return None
-        pointer = _pointer(steps)
-        for op in reversed(_json6902_ops(doc)):
-            if _op_sets(op, pointer):
-                return Source(file, op.start_mark.line + 1)
+        found = None
+        for op in reversed(ops):
+            if pointer.undo(op) and found is None and not follow_only:
+                found = Source(file, pointer.line_in(op, obj.doc))
+            if pointer.created is not None:
+                break
+        return found
+    if follow_only:
         return None
     kind = _get(doc, "kind")
     meta = _get(doc, "metadata")
@@ -464,7 +618,7 @@ def _patch_setter(file: str, doc: yaml.Node, want: tuple[K8sObject, list[str | i
     if target is None and ((_scalar(kind[1]) if kind else None) != obj.kind
                            or (_scalar(name[1]) if name else None) not in names):
         return None
-    node = _walk(doc, obj.doc, steps)
+    node = _walk(doc, obj.doc, pointer.steps, positions=pointer.at)
     return Source(file, node.start_mark.line + 1) if node is not None else None
 
 
@@ -478,42 +632,47 @@ def _entry_line(node: yaml.Node | None, *keys: str) -> int | None:
     return node.start_mark.line + 1
 
 
-def _level(tree: Any, directory: Path) -> tuple[str, yaml.Node | None, dict[str, Any],
-                                                 list[tuple[Any, list[tuple[str, yaml.Node]]]]]:
+_Patches = list[tuple[Any, list[tuple[str, yaml.Node, list[_Op] | None]]]]
+
+
+def _level(tree: Any, directory: Path) -> tuple[str, yaml.Node | None, dict[str, Any], _Patches]:
     """One kustomization of the tree, read once per render: its file, node, data and patches
-    (target, [(file, document)]) in the order they apply, last first."""
+    (target, [(file, document, its JSON 6902 operations or None)]) in the order they apply, last first."""
     cache = tree.provenance_cache
     if directory in cache:
         return cache[directory]
     kfile, data = tree.kustomizations.get(directory, ("", {}))
     docs = _documents(kfile) if kfile else ()
     root = docs[0] if docs else None
-    patches: list[tuple[Any, list[tuple[str, yaml.Node]]]] = []
+    patches: _Patches = []
     for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
         entries = data.get(key) if isinstance(data.get(key), list) else []
         nodes = _items(root, key)
         for i, entry in enumerate(entries):
             target = entry.get("target") if isinstance(entry, dict) else None
             documents = _patch_documents(directory, nodes[i] if i < len(nodes) else None, entry, kfile)
-            patches.append((target, list(reversed(documents))))
+            patches.append((target, [(file, doc, _json6902_ops(doc) if isinstance(doc, yaml.SequenceNode) else None)
+                                     for file, doc in reversed(documents)]))
     cache[directory] = (kfile, root, data, list(reversed(patches)))
     return cache[directory]
 
 
-def _level_setter(directory: Path, obj: K8sObject, steps: list[str | int], names: set[str],
+def _level_setter(directory: Path, obj: K8sObject, pointer: _Pointer, names: set[str],
                   images: dict[Path, yaml.Node] | None = None) -> Source | None:
-    """The line of this kustomization that sets ``field`` of ``obj``, if it does. ``images``: the
-    `images:` entry of each kustomization that renamed or retagged this image (see _image_entries),
-    when the image the source file wrote is known."""
+    """The line of this kustomization that sets ``field`` of ``obj``, if it does; ``pointer`` is
+    followed back through all its JSON 6902 operations. ``images``: the `images:` entry of each
+    kustomization that renamed or retagged this image (see _image_entries), when the image the
+    source file wrote is known."""
     kfile, root, data, patches = _level(obj.tree, directory)
+    steps, entry = pointer.steps, list(pointer.at)
+    found = None
     for target, documents in patches:  # the last listed applied last
-        for file, doc in documents:
-            found = _patch_setter(file, doc, (obj, steps, names), target)
-            if found:
-                return found
-    if root is None:
-        return None
-    found = _replacement_setter(root, data, (obj, steps, names), kfile)
+        for file, doc, ops in documents:
+            hit = _patch_setter(file, doc, ops, (obj, pointer, names), target, follow_only=found is not None)
+            found = found or hit
+    if found or root is None:
+        return found
+    found = _replacement_setter(root, data, (obj, entry, names), kfile)
     if found:
         return found
     last = steps[-1] if steps else None
@@ -597,23 +756,34 @@ def _value_at(doc: Any, steps: list[str | int]) -> Any:
 
 def setters(obj: K8sObject, field: str | None) -> list[Source]:
     """Lines of the overlays and components that set ``field`` of ``obj``, outermost (final) first."""
+    return _setters(obj, field)[0]
+
+
+def _setters(obj: K8sObject, field: str | None) -> tuple[list[Source], _Pointer | None]:
+    """setters(), and the field followed back to the origin file (None without overlays)."""
     tree = obj.tree
     if tree is None or not field or not obj.origin:
-        return []
+        return [], None
     steps = parse_field(field)
+    if not steps:
+        return [], None
     names = set(source_names(obj.name, tree.prefixes, tree.suffixes))
     if obj.source_name:
         names.add(obj.source_name)
     images = _image_entries(obj, steps) if steps[-1:] == ["image"] else None
+    pointer = _Pointer(steps, obj.doc)
     found: list[Source] = []
     for directory in reversed(tree.chain(obj.origin)):  # outermost first
         levels = [directory, *reversed(tree.components.get(directory, []))]
-        for level in levels:
-            hit = _level_setter(level, obj, steps, names, images)
-            if hit:
+        here = False
+        for level in levels:  # (all of them: each one's JSON 6902 operations move list items)
+            hit = _level_setter(level, obj, pointer, names, images)
+            if hit and not here:
                 found.append(hit)
-                break
-    return found
+                here = True
+            if pointer.created is not None:  # inserted here: no kustomization further in has it
+                return found, pointer
+    return found, pointer
 
 
 def _image_entries(obj: K8sObject, steps: list[str | int]) -> dict[Path, yaml.Node] | None:
