@@ -294,6 +294,10 @@ def locate(obj: K8sObject, field: str | None) -> Source | None:
         later, pointer = _setters(obj, field)
     except (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError):
         later, pointer = [], None  # provenance is best effort; the base line stands
+    if pointer is not None and pointer.lost and later:
+        # (positions were not followed back: the base file's line would be a guess)
+        final, *outer_to_inner = later
+        return Source(final.file, final.line, tuple(reversed(outer_to_inner)))
     base = _base_source(obj, field, pointer)
     if base is None:
         return None
@@ -500,6 +504,12 @@ def _json6902_ops(doc: yaml.Node) -> list[_Op]:
     return ops
 
 
+# JSON 6902 operations undone per kustomization tree, all findings together (about a second of work):
+# a hostile patch of thousands of operations, each adding an item with a finding, would otherwise
+# cost findings x operations. Past it, a finding on the patched object points at the patch.
+UNDO_BUDGET = 2_000_000
+
+
 class _Pointer:
     """A finding's field followed back through JSON 6902 operations, the last applied first.
 
@@ -508,14 +518,16 @@ class _Pointer:
     length each of those lists had then (an `add` at `-` appends at that length); ``created`` the
     step index of a list item an operation inserted: before that operation the field did not
     exist, so nothing earlier sets it. Each operation costs one pass over the field's steps.
+    ``lost``: the operations were not followed (UNDO_BUDGET); the patch stands for the field.
     """
 
-    __slots__ = ("steps", "at", "lengths", "created")
+    __slots__ = ("steps", "at", "lengths", "created", "lost")
 
     def __init__(self, steps: list[str | int], rendered: Any) -> None:
         self.steps, self.at = steps, list(steps)
         self.lengths: dict[int, int | None] = {}
         self.created: int | None = None
+        self.lost = False  # the tree's budget of undone operations ran out (UNDO_BUDGET)
         node = rendered
         for i, step in enumerate(steps):
             if isinstance(step, int):
@@ -601,6 +613,13 @@ def _patch_setter(file: str, doc: yaml.Node, ops: list[_Op] | None, want: tuple[
     if ops is not None:  # JSON 6902 operations
         if target is None or not _targets(target, obj, names):
             return None
+        tree = obj.tree
+        if tree.provenance_undone + len(ops) > UNDO_BUDGET:
+            # Following every finding through every operation costs findings x operations: past the
+            # tree's budget the patch itself stands for the field, and nothing further in is searched.
+            pointer.lost = True
+            return None if follow_only else Source(file, ops[0].line if ops else 1)
+        tree.provenance_undone += len(ops)
         found = None
         for op in reversed(ops):
             if pointer.undo(op) and found is None and not follow_only:
@@ -781,8 +800,8 @@ def _setters(obj: K8sObject, field: str | None) -> tuple[list[Source], _Pointer 
             if hit and not here:
                 found.append(hit)
                 here = True
-            if pointer.created is not None:  # inserted here: no kustomization further in has it
-                return found, pointer
+            if pointer.created is not None or pointer.lost:  # inserted here (or not followed): no
+                return found, pointer  # kustomization further in has it
     return found, pointer
 
 

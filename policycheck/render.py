@@ -81,6 +81,7 @@ class OriginIndex:
         self.owner: dict[str, Path] = {}  # resource file (relative) -> the kustomization that lists it
         self.root: Path | None = None
         self.provenance_cache: dict[Path, Any] = {}  # provenance._level, per kustomization
+        self.provenance_undone = 0  # JSON 6902 operations undone so far (provenance.UNDO_BUDGET)
 
     def files(self) -> set[str]:
         """Every file the tree reads that a finding may point at."""

@@ -145,6 +145,27 @@ def test_a_field_the_patch_did_not_touch_has_no_chain(kustomize, tmp_path: Path,
     assert [(s.file, s.line) for s in appended.via] == [("base/role.yaml", 5)]  # the list it went into
 
 
+def test_past_the_budget_the_patch_stands_for_the_fields_it_may_have_moved(kustomize, tmp_path: Path,  # noqa: ANN001
+                                                                             monkeypatch) -> None:
+    """Following a finding through a patch costs one step per operation, so a hostile patch of
+    thousands of operations with a finding on each added item costs findings x operations. Each
+    tree has a budget of operations undone (UNDO_BUDGET): past it, a field of the patched object
+    points at the patch's first operation, and no further."""
+    ops, _ = CASES["add-append"]
+    _write(tmp_path, {"base/kustomization.yaml": "resources: [role.yaml]\n", "base/role.yaml": ROLE,
+                      "o/kustomization.yaml": "resources: [../base]\npatches:\n- target: {kind: Role}\n"
+                                              "  path: ops.yaml\n", "o/ops.yaml": ops * 3})
+    obj = _role(kustomize, tmp_path, "o", monkeypatch)
+    monkeypatch.setattr(provenance, "UNDO_BUDGET", 7)  # two findings' worth of 3 operations
+    first, second = locate(obj, "rules[0].verbs"), locate(obj, "rules[5].verbs")
+    assert (first.file, first.line) == ("base/role.yaml", 8)
+    assert (second.file, second.line) == ("o/ops.yaml", _line(ops, "verbs: [create]") + 2 * ops.count("\n"))
+    for field in ("rules[1].verbs", "rules[4].verbs"):  # the budget is spent: the patch stands for both
+        late = locate(obj, field)
+        assert (late.file, late.line, late.via) == ("o/ops.yaml", 1, ())
+    assert obj.tree.provenance_undone == 6
+
+
 def test_an_inline_patch_not_in_a_literal_block_points_at_its_patch_key(kustomize, tmp_path: Path,  # noqa: ANN001
                                                                        monkeypatch) -> None:
     _write(tmp_path, {"base/kustomization.yaml": "resources: [role.yaml]\n", "base/role.yaml": ROLE,
