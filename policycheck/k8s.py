@@ -4,6 +4,8 @@ so a wrong type reads as absent (and is recorded), never as a crash."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections.abc import Iterator
@@ -216,3 +218,12 @@ def tls_covers(host: str, patterns: list[str]) -> bool:
         if pattern.startswith("*.") and host.count(".") == pattern.count(".") and host.endswith(pattern[1:]):
             return True
     return False
+
+
+def secret_text(value: str) -> str | None:
+    """A Secret's `data` value as text, or None when it is not base64 of UTF-8. kustomize wraps a
+    long value's base64 over several lines, so whitespace is dropped before decoding."""
+    try:
+        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # (UnicodeDecodeError is a ValueError)
+        return None

@@ -59,7 +59,6 @@ Limits (documented, not silent):
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 import re
@@ -76,7 +75,7 @@ from policycheck.credentials import (
     scanned_parts,
     value_looks_secret,
 )
-from policycheck.k8s import CONTAINER_LISTS, POD_TEMPLATE_PATHS
+from policycheck.k8s import CONTAINER_LISTS, POD_TEMPLATE_PATHS, secret_text
 
 
 class _Lazy:
@@ -576,12 +575,9 @@ class SecretValues:
                     self._add_text(text, lines=True)
 
     def _add_decoded(self, value: str) -> None:
-        compact = "".join(value.split())
-        try:
-            decoded = base64.b64decode(compact, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            return
-        self._add_text(decoded, lines=True)
+        decoded = secret_text(value)
+        if decoded is not None:
+            self._add_text(decoded, lines=True)
 
     def _add_base64(self, value: str) -> None:
         try:

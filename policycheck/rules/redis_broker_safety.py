@@ -162,14 +162,12 @@ containers:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from policycheck.k8s import Container, parse_quantity, requests_and_limits
+from policycheck.k8s import Container, parse_quantity, requests_and_limits, secret_text
 from policycheck.rules._images import parse as parse_image
 from policycheck.rules.base import Problem
 
@@ -297,20 +295,12 @@ class MountedFile:
     where: Where
 
 
-def _decoded(value: str) -> str | None:
-    """A Secret's data value decoded; kustomize wraps a long one over several lines, so blanks are dropped."""
-    try:
-        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-
-
 def _object_texts(obj, kind: str) -> dict[str, str]:  # noqa: ANN001 - K8sObject
     root = obj.root
     texts = dict(root.str_map("data")) if kind == "ConfigMap" else {}
     if kind == "Secret":
         for key, value in root.str_map("data").items():
-            decoded = _decoded(value)
+            decoded = secret_text(value)
             if decoded is not None:
                 texts[key] = decoded
         texts.update(root.str_map("stringData"))
