@@ -198,8 +198,11 @@ def describe_dump(text: str) -> str | None:
         elif piece in (",", "\n"):
             key, after_colon = None, False
         last = None
-    if kind is None:
-        return None
+    return _label(kind, name) if kind is not None else None
+
+
+def _label(kind: str, name: str | None) -> str:
+    """What stands for a dumped object: ``<Kind/name>``, or ``<Kind>`` without a name."""
     return f"<{kind}/{name}>" if name else f"<{kind}>"
 
 
@@ -218,7 +221,7 @@ def _resid_label(m: re.Match[str]) -> str:
     kind, name = m.group("kind"), m.group("name")
     if kind is None:
         return f"<{name}>" if name else OBJECT_PLACEHOLDER
-    return f"<{kind}/{name}>" if name else f"<{kind}>"
+    return _label(kind, name)
 
 
 def replace_dumps(text: str) -> str:
