@@ -642,12 +642,17 @@ def test_any_allowed_password_works_exactly(spare: RedisPod) -> None:
 KUBECTL_EXEC = "kubectl -n ai-agents exec -i redis-0 -- "
 
 
-def rotation_commands() -> list[str]:
-    """The two ``printf 'ACL SETUSER ...' | kubectl ... exec ...`` lines of docs/deployment.md."""
+def _rotation_block() -> list[str]:
+    """The lines of docs/deployment.md's block that starts with ``# rotate the redis password``."""
     text = (ROOT / "docs" / "deployment.md").read_text()
     block = re.search(r"```bash\n# rotate the redis password\n(.*?)```", text, re.S)
     assert block, "docs/deployment.md has no block starting with '# rotate the redis password'"
-    lines = [line for line in block.group(1).splitlines() if line.startswith("printf 'ACL SETUSER")]
+    return block.group(1).splitlines()
+
+
+def rotation_commands() -> list[str]:
+    """The two ``printf 'ACL SETUSER ...' | kubectl ... exec ...`` lines of docs/deployment.md."""
+    lines = [line for line in _rotation_block() if line.startswith("printf 'ACL SETUSER")]
     assert len(lines) == 2, lines
     assert all(f"| {KUBECTL_EXEC}sh -c '" in line for line in lines), lines
     return lines
@@ -655,10 +660,7 @@ def rotation_commands() -> list[str]:
 
 def rotation_wait() -> str:
     """The line of docs/deployment.md that waits for the kubelet to refresh the mounted Secret."""
-    text = (ROOT / "docs" / "deployment.md").read_text()
-    block = re.search(r"```bash\n# rotate the redis password\n(.*?)```", text, re.S)
-    assert block
-    [line] = [line for line in block.group(1).splitlines() if line.startswith("until ")]
+    [line] = [line for line in _rotation_block() if line.startswith("until ")]
     assert KUBECTL_EXEC.replace(" -i", "") in line
     return line
 
