@@ -42,6 +42,7 @@ from policycheck.check import COMPARES, compares, rego_job, wants_rego
 from policycheck.errors import PolicycheckError
 from policycheck.launch import discover, kustomization_file
 from policycheck.model import Finding
+from policycheck.names import without_hash
 from policycheck.report import json as json_report
 
 try:  # the built-in SHA-256, as policycheck.report does
@@ -58,9 +59,6 @@ if TYPE_CHECKING:
     from policycheck.render import Rendered
     from policycheck.report import OverlayResult
 
-# kustomize's content hash of a generated ConfigMap or Secret: a dash and ten characters of its
-# alphabet (hex digits with 0, 1, 3, a, e replaced by g, h, k, m, t).
-_HASH_SUFFIX = re.compile(r"-[2456789bcdfghkmt]{10}\Z")
 _HASHED_KINDS = frozenset({"ConfigMap", "Secret"})
 _POSITION = re.compile(r"\[\d+\]")
 
@@ -71,7 +69,7 @@ def object_name(kind: str, name: str, overlay: str) -> str:
     if kind == "Kustomization" and name == overlay:
         return "."
     if kind in _HASHED_KINDS:
-        return _HASH_SUFFIX.sub("", name)
+        return without_hash(name)
     return name
 
 

@@ -13,8 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-_HASH_SUFFIX = re.compile(r"-[a-z0-9]{10}$")
+_HASH_SUFFIX = re.compile(r"-[a-z0-9]{10}$")  # (a guess about any name: loose)
 MAX_CANDIDATES = 64
+# kustomize's content hash of a generated ConfigMap or Secret: a dash and ten characters of its
+# alphabet (hex digits with 0, 1, 3, a, e replaced by g, h, k, m, t).
+GENERATED_HASH = re.compile(r"-[2456789bcdfghkmt]{10}\Z")
+
+
+def without_hash(name: str) -> str:
+    """A generated ConfigMap's or Secret's name without kustomize's content hash."""
+    return GENERATED_HASH.sub("", name)
 
 
 def source_names(name: str, prefixes: Iterable[str] = (), suffixes: Iterable[str] = ()) -> Iterator[str]:

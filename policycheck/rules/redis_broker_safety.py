@@ -168,6 +168,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from policycheck.k8s import Container, parse_quantity, requests_and_limits, secret_text
+from policycheck.names import without_hash
 from policycheck.rules._images import parse as parse_image
 from policycheck.rules.base import Problem
 
@@ -213,7 +214,6 @@ _INCLUDE_WORD = re.compile(r"(?:^|[\s'\"])-{0,2}include\s+([\w./@+*?\[\]-]{1,200
 # Words after which a script's word is the program it runs.
 _RUNS_NEXT = frozenset({"exec", "nohup", "then", "do", "else", "&&", "||", "|", "&", ";", "time", "command"})
 # kustomize's content hash on a generated ConfigMap or Secret.
-_HASH_SUFFIX = re.compile(r"-[a-z0-9]{10}\Z")
 # One Redis configuration read is at most this long (a larger mounted value is read in part).
 _TEXT_LIMIT = 1 << 20
 
@@ -311,7 +311,7 @@ def shown_name(obj) -> str:  # noqa: ANN001 - K8sObject
     """The name a user wrote for an object: a generated ConfigMap or Secret without kustomize's hash."""
     if not obj.generated_by:
         return obj.name
-    return obj.source_name or _HASH_SUFFIX.sub("", obj.name)
+    return obj.source_name or without_hash(obj.name)
 
 
 def _mounted_files(ctx, c: Container) -> list[MountedFile]:  # noqa: ANN001 - Context
